@@ -1,0 +1,315 @@
+"""llm-gate.yml: the pydantic models that validate it and the loader that names the line.
+
+Pure: `parse_config(path, text)` takes the file's text; the shell reads the file. Unknown keys
+are errors everywhere (a typo must never silently switch a check off), and every error is one
+line: `llm-gate.yml:12: suites.bot.scorers[1].rubrc: unknown key (did you mean 'rubric'?)`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gate.errors import ConfigError
+
+SUPPORTED_PROVIDERS = ("openai",)
+PLANNED_PROVIDERS = ("anthropic", "command", "python")
+OPS_THRESHOLDS = ("latency_p95_ms", "cost_usd")
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_MAX_ERROR_RATE = 0.05
+# Without a `default` threshold, a metric may drop by 5 % of its range before it fails.
+DEFAULT_RELATIVE_TOLERANCE = 0.05
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileKey(_Strict):
+    """A value kept in another YAML/JSON file: `{file: config/models.yaml, key: support.model}`."""
+
+    file: str
+    key: str
+
+
+class Target(_Strict):
+    provider: str = "openai"
+    model: str | FileKey = Field(union_mode="left_to_right")
+    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
+    system: str | None = None
+    prompt: str
+    tools: str | None = None
+    base_url: str | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value in SUPPORTED_PROVIDERS:
+            return value
+        if value in PLANNED_PROVIDERS:
+            raise ValueError(
+                f"provider '{value}' is not supported yet; use 'openai' "
+                "(any OpenAI-compatible endpoint via base_url)"
+            )
+        raise ValueError(f"unknown provider '{value}'; expected one of: openai")
+
+
+class _ScorerBase(_Strict):
+    name: str | None = None
+    informational: bool = False
+
+
+class MatchScorer(_ScorerBase):
+    type: Literal["exact", "contains", "regex"]
+    value: str
+    ignore_case: bool = False
+
+
+class JsonValidScorer(_ScorerBase):
+    type: Literal["json_valid"]
+
+
+class JudgeScorer(_ScorerBase):
+    type: Literal["judge"]
+    rubric: str
+    model: str
+    scale: Annotated[int, Field(ge=2, le=100)] = 5
+
+
+Scorer = Annotated[MatchScorer | JsonValidScorer | JudgeScorer, Field(discriminator="type")]
+
+
+class MetricThreshold(_Strict):
+    max_drop: Annotated[float, Field(ge=0)] | None = None
+    min: float | None = None
+    row_drop: Annotated[float, Field(ge=0)] | None = None
+
+
+class LatencyThreshold(_Strict):
+    max_increase: Annotated[float, Field(ge=0)]
+
+
+class CostThreshold(_Strict):
+    max_increase_pct: Annotated[float, Field(ge=0)]
+
+
+class Thresholds(_Strict):
+    """`default`, `latency_p95_ms`, `cost_usd`, and one entry per metric name."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, MetricThreshold] = Field(init=False)
+
+    default: MetricThreshold | None = None
+    latency_p95_ms: LatencyThreshold | None = None
+    cost_usd: CostThreshold | None = None
+
+    @property
+    def metrics(self) -> dict[str, MetricThreshold]:
+        return dict(self.model_extra or {})
+
+
+class Suite(_Strict):
+    dataset: str
+    id_column: str = "id"
+    target: Target
+    scorers: Annotated[list[Scorer], Field(min_length=1)]
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    repeats: Annotated[int, Field(ge=1, le=50)] = 1
+    watch: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_and_thresholds(self) -> Suite:
+        names = self.metric_names()
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise ValueError(
+                    f"two scorers produce the metric '{name}'; give one of them a distinct `name`"
+                )
+            seen.add(name)
+        for metric in self.thresholds.metrics:
+            if metric not in seen:
+                raise ValueError(
+                    f"thresholds.{metric}: no scorer produces the metric '{metric}' "
+                    f"(metrics: {', '.join(sorted(seen))})"
+                )
+        return self
+
+    def metric_names(self) -> list[str]:
+        return [s.name or s.type for s in self.scorers]
+
+
+class Price(_Strict):
+    input_per_mtok: Annotated[float, Field(ge=0)]
+    output_per_mtok: Annotated[float, Field(ge=0)]
+
+
+class GateConfig(_Strict):
+    suites: Annotated[dict[str, Suite], Field(min_length=1)]
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = DEFAULT_CONFIDENCE
+    max_error_rate: Annotated[float, Field(ge=0, le=1)] = DEFAULT_MAX_ERROR_RATE
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+    @field_validator("suites")
+    @classmethod
+    def _suite_names(cls, suites: dict[str, Suite]) -> dict[str, Suite]:
+        for name in suites:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(name)):
+                raise ValueError(
+                    f"suite name '{name}' may hold only letters, digits, '-', '_' and '.'"
+                )
+        return suites
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def parse_config(path: str, text: str) -> GateConfig:
+    """Validate the text of a config file; raise ConfigError with one line on any problem."""
+    data, lines = load_yaml_with_lines(path, text)
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty; it needs at least a `suites:` mapping")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping with a `suites:` key at the top level")
+    try:
+        return GateConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc, lines)) from None
+
+
+def load_yaml_with_lines(path: str, text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """Parse YAML and map every key path to its 1-based line number."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else path
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    lines: dict[tuple[str | int, ...], int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(
+    node: yaml.Node, prefix: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> None:
+    lines.setdefault(prefix, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            path = (*prefix, key)
+            lines[path] = key_node.start_mark.line + 1
+            _walk(value_node, path, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            path = (*prefix, index)
+            lines[path] = item.start_mark.line + 1
+            _walk(item, path, lines)
+
+
+_KNOWN_KEYS = sorted(
+    {
+        name
+        for model in (
+            GateConfig,
+            Suite,
+            Target,
+            FileKey,
+            MatchScorer,
+            JudgeScorer,
+            JsonValidScorer,
+            MetricThreshold,
+            LatencyThreshold,
+            CostThreshold,
+            Thresholds,
+            Price,
+        )
+        for name in model.model_fields
+    }
+    | {"type"}
+)
+
+
+def describe_validation_error(
+    path: str, exc: ValidationError, lines: dict[tuple[str | int, ...], int]
+) -> str:
+    """One line for the first error: file, line, key path and what was expected."""
+    # An unknown key explains a "missing" one beside it (`rubrc` for `rubric`): report it first.
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    raw_loc = tuple(first["loc"])
+    sub = re.match(r"(?:Value error, )?([\w.-]+): ", first["msg"])
+    if first["type"] == "value_error" and sub:  # a validator named the key inside its model
+        raw_loc = (*raw_loc, *sub.group(1).split("."))
+    loc = _yaml_path(raw_loc, lines)
+    line = lines.get(loc) or _nearest_line(loc, lines)
+    key_path = _format_key_path(loc)
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        hint = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
+        what = f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+        parent = _format_key_path(loc[:-1]) or "the top level"
+        message = f"{parent}: {what}"
+    elif kind == "missing":
+        missing = str(first["loc"][-1])
+        parent = _format_key_path(loc) or "the top level"
+        message = f"{parent}: missing required key '{missing}'"
+    else:
+        text = re.sub(r"^(Value|Assertion) error, ", "", first["msg"])
+        if sub and text.startswith(sub.group(1) + ": "):
+            text = text[len(sub.group(1)) + 2 :]
+        got = first.get("input")
+        shown = "" if isinstance(got, dict | list) or kind == "value_error" else f" (got {got!r})"
+        message = f"{key_path or 'the top level'}: {text}{shown}"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{path}:{line}: {message}{more}" if line else f"{path}: {message}{more}"
+
+
+def _yaml_path(
+    loc: tuple[Any, ...], lines: dict[tuple[str | int, ...], int]
+) -> tuple[str | int, ...]:
+    """Keep the parts of pydantic's location that exist in the YAML (drops union tags)."""
+    path: tuple[str | int, ...] = ()
+    for part in loc:
+        if (*path, part) in lines:
+            path = (*path, part)
+    return path
+
+
+def _nearest_line(
+    loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> int | None:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None
+
+
+def _format_key_path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def resolve_threshold(suite: Suite, metric: str, scale_range: float) -> MetricThreshold:
+    """The threshold that applies to a metric: its own entry, else `default`, else 5 % of range."""
+    own = suite.thresholds.metrics.get(metric)
+    if own is not None:
+        return own
+    if suite.thresholds.default is not None:
+        return suite.thresholds.default
+    return MetricThreshold(max_drop=round(DEFAULT_RELATIVE_TOLERANCE * scale_range, 6))

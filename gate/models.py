@@ -1,0 +1,372 @@
+"""The plain values that flow between llm-gate's stages.
+
+settings → config → changes (detect) → plan → results (evaluate) → comparison (compare)
+→ report (render) → effects (publish). Every stage takes and returns the frozen values below;
+no stage passes DataFrames, PyGithub objects or HTTP responses to another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Side = Literal["base", "head"]
+SIDES: tuple[Side, Side] = ("base", "head")
+
+
+class Category(StrEnum):
+    """The role a changed file (or value) plays in a suite."""
+
+    PROMPT = "prompt"
+    SYSTEM_PROMPT = "system_prompt"
+    MODEL = "model"
+    SAMPLING = "sampling"
+    TOOLS = "tools"
+    RUBRIC = "rubric"
+    DATASET = "dataset"
+    CODE = "code"
+    CONFIG = "config"  # the suite's own section of llm-gate.yml (scorers, thresholds, ...)
+
+
+class Verdict(StrEnum):
+    """The outcome of a metric, a suite or the whole run (the `verdict` action output)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+# --------------------------------------------------------------------------- changes (detect)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    """One file of the diff that matters to at least one suite."""
+
+    path: str
+    status: Literal["added", "modified", "deleted", "renamed"]
+    categories: tuple[Category, ...]
+    suites: tuple[str, ...]
+    diff: str = ""  # unified diff (text files referenced as prompt/system/rubric/tools only)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueChange:
+    """A semantic change of a referenced value: `model: gpt-4o → gpt-4o-mini`."""
+
+    suite: str
+    category: Category
+    name: str  # "model", "temperature", "max_tokens", ...
+    before: str | None  # rendered value; None when absent on that side
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """What the pull request changed, as far as the configured suites are concerned."""
+
+    base_sha: str
+    head_sha: str
+    changed_paths: tuple[str, ...]  # every path of the diff, relevant or not
+    files: tuple[ChangedFile, ...]  # the relevant ones, sorted by path
+    values: tuple[ValueChange, ...]
+    suites_to_run: tuple[str, ...]  # sorted
+    reasons: dict[str, tuple[Category, ...]] = field(default_factory=dict)  # suite → categories
+
+    @property
+    def relevant(self) -> bool:
+        return bool(self.suites_to_run)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat-completions request, fully specified, and the key it is cached under.
+
+    The key is a hash of everything that can change the answer (provider, base URL, model,
+    messages, tools, params, repeat index) and of nothing else: never headers or keys.
+    """
+
+    provider: str
+    base_url: str
+    model: str
+    messages: tuple[Message, ...]
+    params: tuple[tuple[str, Any], ...] = ()  # sorted (name, value) pairs
+    tools: str | None = None  # canonical JSON of the tool schemas
+    repeat: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body sent to an OpenAI-compatible /chat/completions endpoint."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+        }
+        body.update(dict(self.params))
+        if self.tools is not None:
+            body["tools"] = json.loads(self.tools)
+        return body
+
+    @property
+    def key(self) -> str:
+        canonical = json.dumps(
+            {
+                "provider": self.provider,
+                "base_url": self.base_url,
+                "body": self.payload(),
+                "repeat": self.repeat,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRun:
+    """One case of one suite on one side, repeat `repeat`: what to send and how to score it."""
+
+    suite: str
+    side: Side
+    case_id: str
+    repeat: int
+    variables: dict[str, Any]  # the dataset row (template variables)
+    request: ChatRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerSpec:
+    """A scorer as the head's config declares it (the same ruler measures both sides)."""
+
+    name: str  # metric name, unique within a suite
+    type: Literal["exact", "contains", "regex", "json_valid", "judge"]
+    value: str | None = None  # jinja2 template (exact/contains/regex)
+    ignore_case: bool = False
+    rubric: str | None = None  # rubric text (judge), read from the head side
+    rubric_path: str | None = None
+    model: str | None = None  # judge model
+    scale: int = 5
+    informational: bool = False
+
+    @property
+    def binary(self) -> bool:
+        return self.type != "judge"
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    max_drop: float | None = None
+    min: float | None = None
+    row_drop: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuitePlan:
+    name: str
+    runs: tuple[CaseRun, ...]  # base and head, every case × repeat
+    scorers: tuple[ScorerSpec, ...]
+    thresholds: dict[str, Threshold]  # metric name → threshold (defaults resolved)
+    latency_p95_max_increase_ms: float | None
+    cost_max_increase_pct: float | None
+    repeats: int
+    judge_provider: str
+    judge_base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    suites: tuple[SuitePlan, ...]
+    confidence: float
+    max_error_rate: float
+
+    @property
+    def requests(self) -> int:
+        return sum(len(s.runs) for s in self.suites)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """The outcome of one CaseRun: the output, what it cost, and one score per metric."""
+
+    suite: str
+    side: Side
+    case_id: str
+    repeat: int
+    output: str | None
+    error: str | None  # generation failed (after retries); scores are then empty
+    latency_ms: float | None
+    usage: Usage
+    cost_usd: float | None  # None when the model has no known price
+    cached: bool
+    scores: dict[
+        str, float | None
+    ]  # metric → value in [0, 1] (binary) or [1, scale]; None = scorer error
+    score_errors: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    """What the evaluation spent, per side."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    suites: dict[str, tuple[CaseResult, ...]]
+    stats: dict[Side, CallStats]
+    complete: bool = True  # False when the run stopped early (budget, provider down)
+    stop_reason: str | None = None
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+RowClass = Literal[
+    "pass→fail", "fail→pass", "dropped", "improved", "flaky", "new", "removed", "error"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricComparison:
+    suite: str
+    metric: str
+    kind: Literal["binary", "continuous"]
+    n: int  # paired cases
+    base_mean: float | None
+    head_mean: float | None
+    delta: float | None  # head − base
+    ci_low: float | None
+    ci_high: float | None
+    tolerance: float | None  # max_drop
+    floor: float | None  # min
+    mde: float | None  # smallest drop detectable at 80 % power
+    p_value: float | None
+    verdict: Verdict
+    gating: bool
+    test: str  # "sign test", "paired bootstrap", ...
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowDelta:
+    suite: str
+    case_id: str
+    metric: str
+    row_class: RowClass
+    base: float | None
+    head: float | None
+    delta: float | None
+    variables: dict[str, Any]
+    base_output: str | None
+    head_output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SideOps:
+    """Latency and cost of one side of one suite."""
+
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    cost_per_case_usd: float | None
+    errors: int
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpsCheck:
+    name: Literal["latency_p95_ms", "cost_usd"]
+    base: float | None
+    head: float | None
+    limit: str  # "+250 ms", "+15 %"
+    verdict: Verdict
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteComparison:
+    suite: str
+    verdict: Verdict
+    metrics: tuple[MetricComparison, ...]
+    rows: tuple[RowDelta, ...]  # regressed/flaky/new/removed rows, most regressed first
+    ops: dict[Side, SideOps]
+    checks: tuple[OpsCheck, ...]
+    error_rate: dict[Side, float]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    verdict: Verdict
+    suites: tuple[SuiteComparison, ...]
+    confidence: float = 0.95  # of the intervals (Plan.confidence); the report's "Δ (95% CI)"
+
+    @property
+    def regressions(self) -> int:
+        return sum(
+            1 for s in self.suites for m in s.metrics if m.gating and m.verdict is Verdict.FAIL
+        )
+
+    @property
+    def regressed_cases(self) -> int:
+        return len(
+            {
+                (r.suite, r.case_id)
+                for s in self.suites
+                for r in s.rows
+                if r.row_class in ("pass→fail", "dropped")
+            }
+        )
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Facts about the run that the report shows (no clock: passed in by the shell)."""
+
+    repository: str | None
+    config_path: str
+    run_url: str | None
+    base_ref: str
+    head_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    verdict: Verdict
+    headline: str  # one line, also the commit status description (≤ 140 chars)
+    comment: str  # capped below GitHub's 65,536-character limit, marker on the first line
+    summary: str  # the full report for GITHUB_STEP_SUMMARY and report-path
+    results: dict[str, Any]  # the JSON written to results-path
+    regressions: int
+    regressed_cases: int

@@ -1,0 +1,238 @@
+"""Plan: which suites run, and the exact request of every case × side × repeat.
+
+Pure: takes the parsed configs, the ChangeSet and the text of every referenced file on each
+side (read by the shell from the working tree and with `git show BASE:path`). The head's config
+is the ruler: its scorers, rubrics and thresholds measure both sides. Each side's target (model,
+params, system prompt, prompt template, tools) and dataset come from that side.
+
+Templates come from the pull request, so they render in jinja2's sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from gate.config import GateConfig, JudgeScorer, MatchScorer, Suite, Target, resolve_threshold
+from gate.datasets import Case, parse_dataset
+from gate.errors import ConfigError, TemplateError
+from gate.models import (
+    SIDES,
+    CaseRun,
+    ChangeSet,
+    ChatRequest,
+    Message,
+    Plan,
+    ScorerSpec,
+    Side,
+    SuitePlan,
+    Threshold,
+)
+from gate.values import read_value
+
+Files = Mapping[str, str | None]
+
+_JINJA = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def select_suites(config: GateConfig, changes: ChangeSet, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The suites to run: those the change touches, narrowed by the `suites` input."""
+    unknown = [name for name in wanted if name not in config.suites]
+    if unknown:
+        raise ConfigError(
+            f"input `suites`: unknown suite '{unknown[0]}' (suites: {', '.join(sorted(config.suites))})"
+        )
+    return tuple(name for name in changes.suites_to_run if not wanted or name in wanted)
+
+
+def build_plan(
+    config: GateConfig,
+    base_config: GateConfig | None,
+    suites: Sequence[str],
+    files: Mapping[Side, Files],
+    *,
+    default_base_url: str,
+) -> Plan:
+    """Every request of the run, fully specified; raises ConfigError/TemplateError on bad input."""
+    plans = []
+    for name in suites:
+        head_suite = config.suites[name]
+        base_suite = base_config.suites.get(name) if base_config else None
+        runs: list[CaseRun] = []
+        for side in SIDES:
+            suite = head_suite if side == "head" else (base_suite or head_suite)
+            runs.extend(
+                _side_runs(name, side, suite, head_suite.repeats, files[side], default_base_url)
+            )
+        plans.append(_suite_plan(name, head_suite, tuple(runs), files["head"], default_base_url))
+    return Plan(
+        suites=tuple(plans), confidence=config.confidence, max_error_rate=config.max_error_rate
+    )
+
+
+def _side_runs(
+    suite_name: str, side: Side, suite: Suite, repeats: int, files: Files, default_base_url: str
+) -> list[CaseRun]:
+    target = suite.target
+    required = [suite.dataset, target.prompt] + [p for p in (target.system, target.tools) if p]
+    missing = [path for path in required if files.get(path) is None]
+    if missing:
+        if side == "base":
+            return []  # the suite (or its files) is new in this change: every head case is `new`
+        raise ConfigError(
+            f"suites.{suite_name}: file '{missing[0]}' not found; fix the path in the config"
+        )
+    cases = parse_dataset(suite.dataset, _text(files, suite.dataset), suite.id_column)
+    model = _model(target, files, suite_name)
+    params = _params(target, files, suite_name)
+    tools = _tools(target, files)
+    base_url = (target.base_url or default_base_url).rstrip("/")
+    prompt = _compile(target.prompt, _text(files, target.prompt))
+    system_text = _text(files, target.system) if target.system else None
+    system = (
+        _compile(target.system, system_text)
+        if target.system and system_text is not None and target.system.endswith(".j2")
+        else None
+    )
+    runs = []
+    for case in cases:
+        messages: list[Message] = []
+        if target.system:
+            content = _render(system, target.system, case, suite) if system else system_text or ""
+            messages.append(Message("system", content))
+        messages.append(Message("user", _render(prompt, target.prompt, case, suite)))
+        for repeat in range(repeats):
+            request = ChatRequest(
+                provider=target.provider,
+                base_url=base_url,
+                model=model,
+                messages=tuple(messages),
+                params=params,
+                tools=tools,
+                repeat=repeat,
+            )
+            runs.append(CaseRun(suite_name, side, case.id, repeat, case.variables, request))
+    return runs
+
+
+def _suite_plan(
+    name: str, suite: Suite, runs: tuple[CaseRun, ...], head_files: Files, default_base_url: str
+) -> SuitePlan:
+    scorers = []
+    thresholds: dict[str, Threshold] = {}
+    for scorer in suite.scorers:
+        metric = scorer.name or scorer.type
+        if isinstance(scorer, JudgeScorer):
+            rubric = head_files.get(scorer.rubric)
+            if rubric is None:
+                raise ConfigError(
+                    f"suites.{name}.scorers: rubric '{scorer.rubric}' not found; fix the path"
+                )
+            spec = ScorerSpec(
+                name=metric,
+                type="judge",
+                rubric=rubric,
+                rubric_path=scorer.rubric,
+                model=scorer.model,
+                scale=scorer.scale,
+                informational=scorer.informational,
+            )
+            span = float(scorer.scale - 1)
+        elif isinstance(scorer, MatchScorer):
+            spec = ScorerSpec(
+                name=metric,
+                type=scorer.type,
+                value=scorer.value,
+                ignore_case=scorer.ignore_case,
+                informational=scorer.informational,
+            )
+            span = 1.0
+        else:
+            spec = ScorerSpec(name=metric, type="json_valid", informational=scorer.informational)
+            span = 1.0
+        scorers.append(spec)
+        resolved = resolve_threshold(suite, metric, span)
+        thresholds[metric] = Threshold(resolved.max_drop, resolved.min, resolved.row_drop)
+    ops = suite.thresholds
+    return SuitePlan(
+        name=name,
+        runs=runs,
+        scorers=tuple(scorers),
+        thresholds=thresholds,
+        latency_p95_max_increase_ms=ops.latency_p95_ms.max_increase if ops.latency_p95_ms else None,
+        cost_max_increase_pct=ops.cost_usd.max_increase_pct if ops.cost_usd else None,
+        repeats=suite.repeats,
+        judge_provider=suite.target.provider,
+        judge_base_url=(suite.target.base_url or default_base_url).rstrip("/"),
+    )
+
+
+def _text(files: Files, path: str) -> str:
+    text = files.get(path)
+    if text is None:
+        raise ConfigError(f"{path}: file not found")
+    return text
+
+
+def _model(target: Target, files: Files, suite: str) -> str:
+    if isinstance(target.model, str):
+        return target.model
+    ref = target.model
+    value = read_value(files.get(ref.file), ref.file, ref.key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{ref.file}: key '{ref.key}' must be a model id string (suite {suite})")
+    return value
+
+
+def _params(target: Target, files: Files, suite: str) -> tuple[tuple[str, Any], ...]:
+    if isinstance(target.params, dict):
+        params = target.params
+    else:
+        ref = target.params
+        value = read_value(files.get(ref.file), ref.file, ref.key)
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"{ref.file}: key '{ref.key}' must be a mapping of sampling parameters (suite {suite})"
+            )
+        params = value
+    for reserved in ("model", "messages", "tools", "stream"):
+        if reserved in params:
+            raise ConfigError(f"suites.{suite}.target.params: '{reserved}' cannot be a parameter")
+    return tuple(sorted(params.items()))
+
+
+def _tools(target: Target, files: Files) -> str | None:
+    if not target.tools:
+        return None
+    text = _text(files, target.tools)
+    try:
+        tools = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{target.tools}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(tools, list):
+        raise ConfigError(f"{target.tools}: expected a JSON list of tool schemas")
+    return json.dumps(tools, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _compile(path: str, text: str) -> jinja2.Template:
+    try:
+        return _JINJA.from_string(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from None
+
+
+def _render(template: jinja2.Template | None, path: str, case: Case, suite: Suite) -> str:
+    assert template is not None
+    try:
+        return template.render(case.variables)
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"{path}: {exc.message} — the dataset {suite.dataset} has no such column "
+            f"(case '{case.id}'); columns: {', '.join(sorted(case.variables))}"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{path}: cannot render for case '{case.id}': {exc}") from None
