@@ -30,6 +30,14 @@ class Git:
     def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir)
 
+    @classmethod
+    def containing(cls, path: Path) -> Git:
+        """The checkout that contains `path` (its top level), for local runs from a subfolder."""
+        top = cls(path)._run(["rev-parse", "--show-toplevel"], ok=(0, 128))
+        if top.returncode != 0:
+            raise GitError(f"{path}: not inside a git repository; run llm-gate from your checkout")
+        return cls(Path(os.fsdecode(top.stdout.strip())))
+
     # ------------------------------------------------------------------ commits
 
     def resolve(self, ref: str) -> str:

@@ -44,7 +44,8 @@ def select_suites(config: GateConfig, changes: ChangeSet, wanted: Sequence[str])
     unknown = [name for name in wanted if name not in config.suites]
     if unknown:
         raise ConfigError(
-            f"input `suites`: unknown suite '{unknown[0]}' (suites: {', '.join(sorted(config.suites))})"
+            f"input `suites`: unknown suite '{unknown[0]}' "
+            f"(suites: {', '.join(sorted(config.suites))})"
         )
     return tuple(name for name in changes.suites_to_run if not wanted or name in wanted)
 
@@ -196,7 +197,8 @@ def _params(target: Target, files: Files, suite: str) -> tuple[tuple[str, Any], 
         value = read_value(files.get(ref.file), ref.file, ref.key)
         if not isinstance(value, dict):
             raise ConfigError(
-                f"{ref.file}: key '{ref.key}' must be a mapping of sampling parameters (suite {suite})"
+                f"{ref.file}: key '{ref.key}' must be a mapping of sampling parameters "
+                f"(suite {suite})"
             )
         params = value
     for reserved in ("model", "messages", "tools", "stream"):

@@ -138,7 +138,8 @@ class Settings(BaseSettings):
     @property
     def run_url(self) -> str | None:
         if self.github_repository and self.github_run_id:
-            return f"{self.github_server_url}/{self.github_repository}/actions/runs/{self.github_run_id}"
+            repo, run = self.github_repository, self.github_run_id
+            return f"{self.github_server_url}/{repo}/actions/runs/{run}"
         return None
 
     @property

@@ -90,7 +90,9 @@ def test_malformed_yaml_names_the_line() -> None:
 
 def test_planned_provider_is_a_clear_error() -> None:
     """A provider of a later release is refused, not silently ignored."""
-    message = _error(VALID.replace("      model: {file", "      provider: anthropic\n      model: {file"))
+    message = _error(
+        VALID.replace("      model: {file", "      provider: anthropic\n      model: {file")
+    )
     assert "provider 'anthropic' is not supported yet" in message
 
 

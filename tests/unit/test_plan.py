@@ -8,8 +8,8 @@ import pytest
 
 from gate.config import parse_config
 from gate.errors import ConfigError, TemplateError
-from gate.plan import build_plan, select_suites
 from gate.models import ChangeSet
+from gate.plan import build_plan, select_suites
 
 CONFIG = """\
 suites:
@@ -45,7 +45,9 @@ def _changes() -> ChangeSet:
 
 def _plan(base: dict[str, str | None], head: dict[str, str | None]):  # type: ignore[no-untyped-def]
     config = parse_config("llm-gate.yml", head["llm-gate.yml"] or "")
-    return build_plan(config, config, ["bot"], {"base": base, "head": head}, default_base_url="http://x/v1")
+    return build_plan(
+        config, config, ["bot"], {"base": base, "head": head}, default_base_url="http://x/v1"
+    )
 
 
 def test_both_sides_every_case_and_repeat() -> None:
@@ -75,8 +77,11 @@ def test_identical_sides_share_request_keys_repeats_do_not() -> None:
 
 def test_each_side_reads_its_own_files() -> None:
     """The base side uses the base system prompt and model."""
-    head = {**FILES, "prompts/system.md": "Be terse.", "config/models.yaml": FILES[
-        "config/models.yaml"].replace("gpt-4o", "gpt-4o-mini")}
+    head = {
+        **FILES,
+        "prompts/system.md": "Be terse.",
+        "config/models.yaml": FILES["config/models.yaml"].replace("gpt-4o", "gpt-4o-mini"),
+    }
     runs = _plan(FILES, head).suites[0].runs
     base_req = next(r.request for r in runs if r.side == "base")
     head_req = next(r.request for r in runs if r.side == "head")
@@ -101,7 +106,7 @@ def test_new_suite_has_no_base_runs() -> None:
 def test_missing_head_file_is_a_config_error() -> None:
     """A prompt missing on the head side names the file."""
     head = {**FILES, "prompts/bot.md.j2": None}
-    with pytest.raises(ConfigError, match="prompts/bot.md.j2"):
+    with pytest.raises(ConfigError, match=r"prompts/bot\.md\.j2"):
         _plan(FILES, head)
 
 
@@ -111,7 +116,9 @@ def test_template_with_unknown_column() -> None:
     with pytest.raises(TemplateError) as info:
         _plan(FILES, head)
     message = str(info.value)
-    assert "prompts/bot.md.j2" in message and "questoin" in message and "evals/cases.jsonl" in message
+    assert (
+        "prompts/bot.md.j2" in message and "questoin" in message and "evals/cases.jsonl" in message
+    )
 
 
 def test_templates_render_in_a_sandbox() -> None:

@@ -1,0 +1,1 @@
+"""Acme Cloud Storage's support assistant."""

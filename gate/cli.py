@@ -1,0 +1,168 @@
+"""The `llm-gate` command: `run` (what the action runs), `eval` (local), `check` (config).
+
+Every action input is also an option of the same name, so a local run behaves like the action.
+Heavy modules (pandas, scipy, PyGithub, httpx) are imported inside the commands that use them,
+so `llm-gate --version` and `llm-gate check` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from gate import __version__
+from gate.errors import GateError
+from gate.settings import ACTION_INPUTS
+
+INPUT_HELP: dict[str, str] = {
+    "github-token": "token for the comment and status (default: GITHUB_TOKEN)",
+    "config": "path of the config file (default: llm-gate.yml)",
+    "suites": "comma-separated subset of suites to run",
+    "base-ref": "compare against this ref instead of the PR's base commit",
+    "mode": "gate (default); baseline and merge arrive in a later release",
+    "fail-on": "regression (default) | inconclusive | never",
+    "status-context": "commit status context (default: llm-gate)",
+    "comment": "update (default) | off",
+    "shard": "i/n (arrives in a later release)",
+    "concurrency": "model requests in flight (default: 16)",
+    "cache-dir": "response cache directory (default: .llm-gate/cache)",
+    "max-cost-usd": "hard budget for one run, in USD",
+}
+
+
+def _add_inputs(parser: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
+    for name in ACTION_INPUTS:
+        if name in skip:
+            continue
+        parser.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=INPUT_HELP[name])
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        default=None,
+        help="answer every model request from the cache; a miss is an error (offline runs)",
+    )
+    parser.add_argument("--debug", action="store_true", default=None, help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-gate",
+        description=(
+            "Evaluate the base and head side of a change to an LLM app and gate regressions."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"llm-gate {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="what the GitHub Action runs (reads the runner's environment)"
+    )
+    _add_inputs(run)
+
+    ev = commands.add_parser(
+        "eval", help="evaluate the working tree against a base ref locally and print the table"
+    )
+    ev.add_argument("--base", dest="base_ref", help="the ref to compare against (default: HEAD)")
+    _add_inputs(ev, skip=("base-ref",))
+    ev.add_argument("--report", help="also write the rendered comment (markdown) to this file")
+
+    check = commands.add_parser(
+        "check", help="validate the config and show what each suite watches"
+    )
+    check.add_argument("--config", dest="config", help=INPUT_HELP["config"])
+    check.add_argument("--debug", action="store_true", default=None, help="show tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {k: v for k, v in vars(args).items() if k not in ("command", "report")}
+    debug = bool(overrides.get("debug"))
+    try:
+        from gate.settings import load_settings
+
+        settings = load_settings(**overrides)
+        debug = settings.debug
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "eval":
+            return _eval(settings, args.report)
+        return _check(settings)
+    except GateError as exc:
+        print(f"llm-gate: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("llm-gate: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(
+            f"llm-gate: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(settings: Any) -> int:
+    from gate.main import run_action
+    from gate.workflow import Console
+
+    return run_action(settings, Console(actions=settings.github_actions))
+
+
+def _eval(settings: Any, report_file: str | None) -> int:
+    from pathlib import Path
+
+    from gate.git import Git
+    from gate.main import evaluate_change, exit_code
+    from gate.models import RunInfo
+    from gate.render import render_terminal
+    from gate.workflow import Console
+
+    settings.check_supported()
+    console = Console(actions=False)
+    git = Git.containing(Path.cwd())  # a local run evaluates the checkout it is started in
+    base = settings.base_ref or "HEAD"
+    info = RunInfo(None, settings.config, None, base, "working tree")
+    outcome = evaluate_change(settings, console, git, base, info)
+    if (
+        outcome.comparison is not None
+        and outcome.changes is not None
+        and outcome.results is not None
+    ):
+        with console.untrusted():
+            console.info(
+                render_terminal(outcome.comparison, outcome.changes, outcome.results.stats)
+            )
+    console.info(f"llm-gate: {outcome.report.headline}")
+    if report_file:
+        Path(report_file).write_text(outcome.report.comment, encoding="utf-8")
+        console.info(f"llm-gate: the PR comment is in {report_file}")
+    return exit_code(outcome.report.verdict, settings.fail_on)
+
+
+def _check(settings: Any) -> int:
+    from pathlib import Path
+
+    from gate.config import parse_config
+    from gate.detect import watched_files
+
+    path = Path(settings.workspace) / settings.config
+    if not path.is_file():
+        raise GateError(f"{settings.config}: config file not found")
+    config = parse_config(settings.config, path.read_text(encoding="utf-8"))
+    print(f"{settings.config}: valid, {len(config.suites)} suite(s)")
+    for name, watched in watched_files(config).items():
+        print(f"\n{name}")
+        for category, pattern in watched:
+            print(f"  {category:<14} {pattern}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,706 @@
+"""Paired statistics: turn the base and head Results of a Plan into a Comparison.
+
+Owns the decision of whether a pull request regressed quality, latency or cost. Pure: no
+environment, clock, network, file I/O or GitHub; numpy and scipy stay inside this module and
+only the frozen values of `gate.models` leave it. Deterministic: every random draw is seeded
+from a sha256 of the (rounded) data, so the same results always give the same verdict,
+whatever their order.
+
+Pairing. Cases are paired by `case_id`. The k repeats of a case are averaged per side (a case
+counts once, never k times). A case on one side only is a `new`/`removed` row and stays out of
+the paired test. A case whose generation failed, or whose scorer returned None, in any repeat
+on either side is excluded from that metric's test, shown as an `error` row and counted in the
+error rate.
+
+Tests, per metric, on the per-case deltas d = head − base (n = number of paired cases):
+
+- binary (a pass/fail scorer and every per-case mean 0 or 1): exact McNemar, i.e. the sign
+  test `scipy.stats.binomtest(drops, discordant, 0.5, alternative="greater")`;
+- continuous (judge scores, or a binary scorer averaged over repeats): a paired sign-flip
+  randomization test of the mean delta (base and head swapped at random within each case, which
+  is exactly the null "this change did nothing"; 10,000 seeded draws, p = (1 + #{T* ≤ T}) /
+  (1 + draws)). On 0/±1 deltas it is the sign test above.
+- both: a two-sided paired bootstrap interval of the mean delta at the configured confidence
+  (95 % by default), from 10,000 seeded resamples of the cases (fewer, never under 2,000, when
+  a metric has over 64 distinct deltas and many cases) at Hesterberg's expanded percentile
+  levels Φ(√(n/(n−1))·t_{n−1}(α/2)) instead of α/2, which keeps the interval honest at small n;
+  none for n = 1.
+
+Verdict of a metric, with tolerance t = max_drop (5 % of the score's range when unset),
+α = 1 − confidence, and p Holm-adjusted across the suite's gating metrics:
+
+    fail          when −mean(d) > t and p < α  (the drop is larger than t and it is real)
+    pass          when the interval's lower bound ≥ −t  (no drop worse than t, with confidence)
+    inconclusive  otherwise, and when n = 0; all d = 0 is pass with the interval [0, 0]
+    fail          also when a floor `min` is set and the head mean (over every scored head
+                  case) is below it, whatever the delta says
+
+`mde` is the smallest drop the dataset detects with 80 % power at the same α (one-sided):
+(z_{1−α} + z_{0.8})·sd(d)/√n. When sd(d) is 0 (or n = 1) it assumes one case in ten moved by
+one unit (a binary flip, one judge point) in either direction, i.e. sd = √0.1.
+
+Rows, per case and metric: binary scorers `pass→fail` / `fail→pass` (per-case mean crossing
+0.5); judges `dropped` / `improved` when the delta reaches `row_drop` (default: a quarter of
+the scale's range, at least one point: 1.0 on 1–5); `flaky` when a side's repeats disagree
+(binary) or span ≥ `row_drop` (judge); `new`, `removed`, `error`. A regression outranks
+flakiness, which outranks an improvement. Sorted: regressions by delta, flaky, error, new,
+removed, improvements (largest first); ties by case_id. Unremarkable cases get no row.
+
+Suite verdict: `error` (the run did not complete, or a side's error rate, i.e. runs with a
+generation or scorer error or missing from the results over all runs, exceeds max_error_rate)
+> `fail` (a gating metric or an ops check fails) > `inconclusive` > `pass`. Informational
+metrics are computed and shown, never gate. The run's verdict is the worst suite's; `skipped`
+when there is no suite, `error` whenever the run did not complete.
+
+Ops: latency p50/p95 over successful calls; cost per case is the mean `cost_usd` of successful
+calls (unknown when any is unknown). `latency_p95_ms` fails when head p95 − base p95 exceeds
+the configured increase; `cost_usd` fails when head cost > base cost × (1 + pct/100), and is
+skipped when a price is unknown. Neither is a statistical test: both gate the measured values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from gate.models import (
+    SIDES,
+    CaseResult,
+    Comparison,
+    MetricComparison,
+    OpsCheck,
+    Plan,
+    Results,
+    RowClass,
+    RowDelta,
+    ScorerSpec,
+    Side,
+    SideOps,
+    SuiteComparison,
+    SuitePlan,
+    Threshold,
+    Verdict,
+)
+
+N_RESAMPLES = 10_000
+# Above this many distinct values a resample draws cases directly (cost ∝ n, not ∝ values);
+# then the number of resamples shrinks so one metric stays near 2·10⁷ draws (never below 2,000).
+_MAX_GROUPED_VALUES = 64
+_MAX_DRAWS = 20_000_000
+_MIN_RESAMPLES = 2_000
+POWER = 0.8
+# sd of the deltas assumed by `mde` when the observed sd is 0: one case in ten moved one unit.
+FALLBACK_SD = math.sqrt(0.1)
+# Without `max_drop`, a metric may drop by this share of its range (as config.py's default).
+DEFAULT_RELATIVE_TOLERANCE = 0.05
+# Without `row_drop`, a judge row is `dropped` when it loses a quarter of the scale, ≥ 1 point.
+ROW_DROP_SHARE = 0.25
+_EPS = 1e-9  # float slack for comparisons against thresholds (means of thirds, ...)
+_DECIMALS = 9  # deltas are rounded to this many decimals before seeding and grouping
+
+_SEVERITY = {
+    Verdict.SKIPPED: 0,
+    Verdict.PASS: 1,
+    Verdict.INCONCLUSIVE: 2,
+    Verdict.FAIL: 3,
+    Verdict.ERROR: 4,
+}
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def compare_results(plan: Plan, results: Results) -> Comparison:
+    """Compare base and head of every suite of the plan; fail closed on an incomplete run."""
+    suites = tuple(
+        _compare_suite(suite, results.suites.get(suite.name, ()), plan, results)
+        for suite in plan.suites
+    )
+    if not results.complete:
+        verdict = Verdict.ERROR
+    elif not suites:
+        verdict = Verdict.SKIPPED
+    else:
+        verdict = _worst(s.verdict for s in suites)
+    return Comparison(verdict=verdict, suites=suites, confidence=plan.confidence)
+
+
+# --------------------------------------------------------------------------- the results as arrays
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """One suite's results as arrays: one entry per run, one score column per metric.
+
+    Runs are sorted (side, case, repeat, ...) first, so sums never depend on input order.
+    """
+
+    case_ids: list[str]  # sorted union of both sides' case ids
+    side: IntArray  # 0 = base, 1 = head, per run
+    case: IntArray  # index into case_ids, per run
+    scores: FloatArray  # [run, metric]; NaN = generation or scorer error
+    latency: FloatArray  # NaN when unknown
+    cost: FloatArray  # NaN when unknown
+    generated: npt.NDArray[np.bool_]  # no generation error
+    failed: npt.NDArray[np.bool_]  # generation error or any scorer error
+    first: dict[tuple[int, int], CaseResult]  # (side, case) → its first repeat
+    present: set[tuple[Side, str, int]]  # (side, case_id, repeat) of every run
+
+
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    """One metric on one side, the repeats of each case folded (arrays over case_ids)."""
+
+    present: npt.NDArray[np.bool_]  # the case ran on this side
+    mean: FloatArray  # over the repeats that scored; NaN when none did
+    spread: FloatArray  # max − min over the repeats that scored
+    errored: npt.NDArray[np.bool_]  # a repeat failed to generate or to score
+
+
+def _tabulate(rows: Sequence[CaseResult], metrics: Sequence[str]) -> _Table:
+    ordered = sorted(rows, key=_run_order)
+    case_ids = sorted({r.case_id for r in ordered})
+    index = {case_id: i for i, case_id in enumerate(case_ids)}
+    nan = math.nan
+    scores = np.full((len(ordered), len(metrics)), nan)
+    first: dict[tuple[int, int], CaseResult] = {}
+    for i, row in enumerate(ordered):
+        side = SIDES.index(row.side)
+        first.setdefault((side, index[row.case_id]), row)
+        if row.error is None:
+            scores[i] = [_as_float(row.scores.get(m)) for m in metrics]
+    generated = np.array([r.error is None for r in ordered], dtype=bool)
+    return _Table(
+        case_ids=case_ids,
+        side=np.array([SIDES.index(r.side) for r in ordered], dtype=np.int64),
+        case=np.array([index[r.case_id] for r in ordered], dtype=np.int64),
+        scores=scores,
+        latency=np.array([_as_float(r.latency_ms) for r in ordered], dtype=np.float64),
+        cost=np.array([_as_float(r.cost_usd) for r in ordered], dtype=np.float64),
+        generated=generated,
+        failed=~generated | np.isnan(scores).any(axis=1),
+        first=first,
+        present={(r.side, r.case_id, r.repeat) for r in ordered},
+    )
+
+
+def _run_order(row: CaseResult) -> tuple[str, str, int, str, str]:
+    return (row.side, row.case_id, row.repeat, row.error or "", row.output or "")
+
+
+def _as_float(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _fold(table: _Table, side: int, column: int) -> _Folded:
+    cases = len(table.case_ids)
+    mine = table.side == side
+    where, values = table.case[mine], table.scores[mine, column]
+    ok = ~np.isnan(values)
+    runs = np.bincount(where, minlength=cases)
+    scored = np.bincount(where[ok], minlength=cases)
+    total = np.bincount(where[ok], weights=values[ok], minlength=cases)
+    high = np.full(cases, -np.inf)
+    low = np.full(cases, np.inf)
+    np.maximum.at(high, where[ok], values[ok])
+    np.minimum.at(low, where[ok], values[ok])
+    has = scored > 0
+    return _Folded(
+        present=runs > 0,
+        mean=np.divide(total, scored, out=np.full(cases, math.nan), where=has),
+        spread=np.where(has, high - low, 0.0),
+        errored=(runs > 0) & (scored < runs),
+    )
+
+
+# --------------------------------------------------------------------------- suite
+
+
+def _compare_suite(
+    suite: SuitePlan, rows: Sequence[CaseResult], plan: Plan, results: Results
+) -> SuiteComparison:
+    table = _tabulate(rows, [s.name for s in suite.scorers])
+    alpha = 1.0 - plan.confidence
+
+    raw = [
+        _metric_stats(suite, spec, column, table, plan.confidence)
+        for column, spec in enumerate(suite.scorers)
+    ]
+    gating = [i for i, spec in enumerate(suite.scorers) if not spec.informational]
+    tested = [i for i in gating if raw[i].p_value is not None]
+    adjusted = _holm([raw[i].p_value or 1.0 for i in tested])
+    p_final = {i: raw[i].p_value for i in range(len(raw))}
+    p_final.update(zip(tested, adjusted, strict=True))
+    metrics = tuple(
+        _metric_verdict(
+            raw[i],
+            p_final[i],
+            alpha,
+            gating=not spec.informational,
+            family=len(tested),
+        )
+        for i, spec in enumerate(suite.scorers)
+    )
+    row_deltas = _sort_rows(r for stat in raw for r in stat.rows)
+
+    ops, error_rate, error_note, succeeded = _ops_and_errors(suite, table, plan)
+    checks = _ops_checks(suite, ops, succeeded)
+
+    notes: list[str] = []
+    if not results.complete:
+        reason = f": {results.stop_reason}" if results.stop_reason else ""
+        notes.append(f"the evaluation did not complete{reason}")
+    if error_note:
+        notes.append(error_note)
+    if notes:
+        verdict = Verdict.ERROR
+    else:
+        gates = [m.verdict for m in metrics if m.gating] + [c.verdict for c in checks]
+        verdict = _worst([Verdict.PASS, *(v for v in gates if v is not Verdict.SKIPPED)])
+    return SuiteComparison(
+        suite=suite.name,
+        verdict=verdict,
+        metrics=metrics,
+        rows=row_deltas,
+        ops=ops,
+        checks=checks,
+        error_rate=error_rate,
+        note="; ".join(notes),
+    )
+
+
+def _worst(verdicts: Iterable[Verdict]) -> Verdict:
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.SKIPPED)
+
+
+# --------------------------------------------------------------------------- metric
+
+
+@dataclass(frozen=True, slots=True)
+class _MetricStats:
+    """Everything about a metric except its verdict (which waits for Holm)."""
+
+    suite: str
+    metric: str
+    kind: Literal["binary", "continuous"]
+    n: int
+    base_mean: float | None
+    head_mean: float | None
+    head_mean_all: float | None  # over every scored head case, for the floor
+    head_scored: int  # how many head cases that is
+    delta: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None  # one-sided, "head is worse", before Holm
+    mde: float | None
+    tolerance: float
+    tolerance_defaulted: bool
+    floor: float | None
+    test: str
+    excluded: int
+    rows: tuple[RowDelta, ...]
+
+
+def _metric_stats(
+    suite: SuitePlan, spec: ScorerSpec, column: int, table: _Table, confidence: float
+) -> _MetricStats:
+    metric = spec.name
+    threshold = suite.thresholds.get(metric) or Threshold()
+    unit_range = 1.0 if spec.binary else float(spec.scale - 1)
+    tolerance = threshold.max_drop
+    if tolerance is None:
+        tolerance = round(DEFAULT_RELATIVE_TOLERANCE * unit_range, 6)
+    row_drop = threshold.row_drop
+    if row_drop is None:
+        row_drop = 0.5 if spec.binary else max(1.0, ROW_DROP_SHARE * unit_range)
+
+    base, head = _fold(table, 0, column), _fold(table, 1, column)
+    both = base.present & head.present
+    errors = both & (base.errored | head.errored | np.isnan(base.mean) | np.isnan(head.mean))
+    paired = both & ~errors
+    base_means, head_means = base.mean[paired], head.mean[paired]
+    deltas = np.round(head_means - base_means, _DECIMALS)
+    n = int(deltas.size)
+    labels = _row_classes(spec, base, head, paired, errors, row_drop)
+    rows = tuple(
+        _row(suite.name, metric, table, int(i), cast(RowClass, str(labels[i])), base, head)
+        for i in np.flatnonzero(labels != "")
+    )
+    scored_head = head.present & ~np.isnan(head.mean)
+
+    binary = spec.binary and bool(np.isin(np.concatenate([base_means, head_means]), (0, 1)).all())
+    ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    if n and not deltas.any():
+        ci, p_value = (0.0, 0.0), 1.0
+    elif n:
+        rng = _seeded_rng(suite.name, metric, deltas)
+        if n >= 2:
+            ci = _bootstrap_ci(deltas, confidence, rng)
+        if binary:
+            drops, gains = int((deltas < 0).sum()), int((deltas > 0).sum())
+            sign_test = stats.binomtest(drops, drops + gains, 0.5, alternative="greater")
+            p_value = float(sign_test.pvalue)
+        else:
+            p_value = _sign_flip_p(deltas, rng)
+    return _MetricStats(
+        suite=suite.name,
+        metric=metric,
+        kind="binary" if binary else "continuous",
+        n=n,
+        base_mean=float(base_means.mean()) if n else None,
+        head_mean=float(head_means.mean()) if n else None,
+        head_mean_all=float(head.mean[scored_head].mean()) if scored_head.any() else None,
+        head_scored=int(scored_head.sum()),
+        delta=float(deltas.mean()) if n else None,
+        ci=ci,
+        p_value=p_value,
+        mde=_mde(deltas, confidence),
+        tolerance=tolerance,
+        tolerance_defaulted=threshold.max_drop is None,
+        floor=threshold.min,
+        test=("McNemar exact (sign test)" if binary else "sign-flip permutation") if n else "",
+        excluded=int(errors.sum()),
+        rows=rows,
+    )
+
+
+def _row_classes(
+    spec: ScorerSpec,
+    base: _Folded,
+    head: _Folded,
+    paired: npt.NDArray[np.bool_],
+    errors: npt.NDArray[np.bool_],
+    row_drop: float,
+) -> npt.NDArray[np.str_]:
+    """How each case moved ("" = unremarkable): regressions before flakiness before gains."""
+    spread = np.maximum(base.spread, head.spread)
+    if spec.binary:
+        regressed = (base.mean >= 0.5) & (head.mean < 0.5)
+        improved = (head.mean >= 0.5) & (base.mean < 0.5)
+        flaky = spread > 0
+        worse, better = "pass→fail", "fail→pass"
+    else:
+        delta = head.mean - base.mean  # NaN outside `paired`, where it is never read
+        regressed = delta <= -row_drop + _EPS
+        improved = delta >= row_drop - _EPS
+        flaky = spread >= row_drop - _EPS
+        worse, better = "dropped", "improved"
+    labels: npt.NDArray[np.str_] = np.select(
+        [
+            head.present & ~base.present,
+            base.present & ~head.present,
+            errors,
+            paired & regressed,
+            paired & flaky,
+            paired & improved,
+        ],
+        ["new", "removed", "error", worse, "flaky", better],
+        default="",
+    )
+    return labels
+
+
+def _metric_verdict(
+    stat: _MetricStats,
+    p_value: float | None,
+    alpha: float,
+    *,
+    gating: bool,
+    family: int,
+) -> MetricComparison:
+    t = stat.tolerance
+    notes: list[str] = []
+    if stat.n == 0:
+        verdict = Verdict.INCONCLUSIVE
+        notes.append("no case was scored on both sides")
+    elif (
+        stat.delta is not None
+        and -stat.delta > t + _EPS
+        and p_value is not None
+        and p_value < alpha
+    ):
+        verdict = Verdict.FAIL
+    elif stat.ci is not None and stat.ci[0] >= -t - _EPS:
+        verdict = Verdict.PASS
+    else:
+        verdict = Verdict.INCONCLUSIVE
+        if stat.ci is None:
+            notes.append("one paired case is too few for an interval")
+    if (
+        stat.floor is not None
+        and stat.head_mean_all is not None
+        and stat.head_mean_all < stat.floor - _EPS
+    ):
+        verdict = Verdict.FAIL
+        over = "" if stat.head_scored == stat.n else f" over all {stat.head_scored} scored cases"
+        mean, floor = _fmt(stat.head_mean_all), _fmt(stat.floor)
+        notes.append(f"head mean {mean}{over} is below the floor {floor}")
+    if stat.excluded:
+        noun = "case" if stat.excluded == 1 else "cases"
+        notes.append(f"{stat.excluded} {noun} excluded for errors")
+    if stat.tolerance_defaulted:
+        notes.append(f"no max_drop set: tolerance {_fmt(t)} (5 % of the range)")
+    if gating and family > 1 and stat.p_value is not None:
+        notes.append(f"p Holm-adjusted over {family} gating metrics")
+    return MetricComparison(
+        suite=stat.suite,
+        metric=stat.metric,
+        kind=stat.kind,
+        n=stat.n,
+        base_mean=stat.base_mean,
+        head_mean=stat.head_mean,
+        delta=stat.delta,
+        ci_low=stat.ci[0] if stat.ci else None,
+        ci_high=stat.ci[1] if stat.ci else None,
+        tolerance=t,
+        floor=stat.floor,
+        mde=stat.mde,
+        p_value=p_value,
+        verdict=verdict,
+        gating=gating,
+        test=stat.test,
+        note="; ".join(notes),
+    )
+
+
+def _row(
+    suite: str,
+    metric: str,
+    table: _Table,
+    case: int,
+    row_class: RowClass,
+    base: _Folded,
+    head: _Folded,
+) -> RowDelta:
+    """One row of the table, with the first repeat's outputs and the case's variables."""
+    base_first, head_first = table.first.get((0, case)), table.first.get((1, case))
+    shown = head_first or base_first
+    base_mean, head_mean = _or_none(base.mean[case]), _or_none(head.mean[case])
+    paired = row_class not in ("new", "removed", "error")
+    return RowDelta(
+        suite=suite,
+        case_id=table.case_ids[case],
+        metric=metric,
+        row_class=row_class,
+        base=base_mean,
+        head=head_mean,
+        delta=head_mean - base_mean
+        if paired and head_mean is not None and base_mean is not None
+        else None,
+        variables=dict(shown.variables) if shown else {},
+        base_output=base_first.output if base_first else None,
+        head_output=head_first.output if head_first else None,
+    )
+
+
+def _or_none(value: np.float64) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _seeded_rng(suite: str, metric: str, deltas: FloatArray) -> np.random.Generator:
+    """A generator seeded by the data alone (order-free), never by time."""
+    values, counts = np.unique(deltas, return_counts=True)
+    digest = hashlib.sha256()
+    digest.update(f"{suite}\0{metric}\0".encode())
+    digest.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
+    digest.update(np.ascontiguousarray(counts, dtype="<i8").tobytes())
+    return np.random.default_rng(int.from_bytes(digest.digest()[:16], "little"))
+
+
+def _resamples(n: int) -> int:
+    return max(_MIN_RESAMPLES, min(N_RESAMPLES, _MAX_DRAWS // max(n, 1)))
+
+
+def _bootstrap_means(deltas: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """Means of paired-bootstrap resamples of the cases (with replacement)."""
+    n = deltas.size
+    values, counts = np.unique(deltas, return_counts=True)
+    if values.size <= _MAX_GROUPED_VALUES:
+        # Resampling n cases = multinomial counts over cases; cases with equal deltas merge.
+        draws = rng.multinomial(n, counts / n, size=N_RESAMPLES)
+        means: FloatArray = (draws @ values) / n
+        return means
+    index = rng.integers(0, n, size=(_resamples(n), n))
+    out: FloatArray = deltas[index].mean(axis=1)
+    return out
+
+
+def _bootstrap_ci(
+    deltas: FloatArray, confidence: float, rng: np.random.Generator
+) -> tuple[float, float]:
+    """Expanded percentile interval (Hesterberg 2015): percentile levels widened by √(n/(n−1))·t."""
+    n = deltas.size
+    alpha = 1.0 - confidence
+    level = float(stats.norm.cdf(math.sqrt(n / (n - 1)) * stats.t.ppf(alpha / 2, n - 1)))
+    low, high = np.quantile(_bootstrap_means(deltas, rng), [level, 1.0 - level])
+    return float(low), float(high)
+
+
+def _sign_flip_p(deltas: FloatArray, rng: np.random.Generator) -> float:
+    """One-sided p of "mean delta < 0" under random base/head swaps within cases.
+
+    Observed and resampled sums are computed the same way, so exact ties compare equal.
+    """
+    nonzero = deltas[deltas != 0]
+    signs = np.sign(nonzero).astype(np.int64)
+    magnitudes, group = np.unique(np.abs(nonzero), return_inverse=True)
+    if magnitudes.size <= _MAX_GROUPED_VALUES:
+        # Flipping the c cases of one magnitude at random = Binomial(c, ½) of them positive.
+        counts = np.bincount(group, minlength=magnitudes.size)
+        observed = float(np.bincount(group, weights=signs, minlength=magnitudes.size) @ magnitudes)
+        positive = rng.binomial(counts, 0.5, size=(N_RESAMPLES, magnitudes.size))
+        sums: FloatArray = (2 * positive - counts) @ magnitudes
+    else:
+        size = np.abs(nonzero)
+        observed = float(signs @ size)
+        flips = rng.integers(0, 2, size=(_resamples(deltas.size), size.size), dtype=np.int8)
+        sums = (2.0 * flips - 1.0) @ size
+    tol = _EPS * max(1.0, float(np.abs(nonzero).sum()))
+    hits = int((sums <= observed + tol).sum())
+    return (1 + hits) / (1 + sums.size)
+
+
+def _mde(deltas: FloatArray, confidence: float) -> float | None:
+    n = deltas.size
+    if n == 0:
+        return None
+    sd = float(np.std(deltas, ddof=1)) if n >= 2 else 0.0
+    if sd <= _EPS:
+        sd = FALLBACK_SD
+    z = float(stats.norm.ppf(confidence) + stats.norm.ppf(POWER))
+    return z * sd / math.sqrt(n)
+
+
+def _holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment: p_(i) · (m − i + 1), made monotone, capped at 1."""
+    m = len(p_values)
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, index in enumerate(sorted(range(m), key=lambda i: (p_values[i], i))):
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+# --------------------------------------------------------------------------- rows
+
+
+_ROW_RANK: dict[str, int] = {
+    "pass→fail": 0,
+    "dropped": 0,
+    "flaky": 1,
+    "error": 2,
+    "new": 3,
+    "removed": 4,
+    "fail→pass": 5,
+    "improved": 5,
+}
+
+
+def _sort_rows(rows: Iterable[RowDelta]) -> tuple[RowDelta, ...]:
+    """Most regressed first (by delta), then flaky, error, new, removed, improvements last."""
+
+    def key(row: RowDelta) -> tuple[int, float, str, str]:
+        rank = _ROW_RANK[row.row_class]
+        delta = row.delta if row.delta is not None else 0.0
+        by_delta = delta if rank == 0 else -delta if rank == 5 else 0.0
+        return (rank, by_delta, row.case_id, row.metric)
+
+    return tuple(sorted(rows, key=key))
+
+
+# --------------------------------------------------------------------------- ops and errors
+
+
+def _ops_and_errors(
+    suite: SuitePlan, table: _Table, plan: Plan
+) -> tuple[dict[Side, SideOps], dict[Side, float], str, dict[Side, int]]:
+    """Latency, cost and errors per side; the error-rate note when a side is over the limit.
+
+    A run the plan asked for but the results lack counts as a failed run (fail closed).
+    """
+    missing = Counter(
+        run.side for run in suite.runs if (run.side, run.case_id, run.repeat) not in table.present
+    )
+    ops: dict[Side, SideOps] = {}
+    rates: dict[Side, float] = {}
+    succeeded: dict[Side, int] = {}
+    over: list[str] = []
+    for index, side in enumerate(SIDES):
+        mine = table.side == index
+        errors = int(table.failed[mine].sum()) + missing[side]
+        total = int(mine.sum()) + missing[side]
+        rates[side] = errors / total if total else 0.0
+        if rates[side] > plan.max_error_rate + _EPS:
+            over.append(f"{side} {errors} of {total} runs ({100 * rates[side]:.1f} %)")
+        ok = mine & table.generated
+        succeeded[side] = int(ok.sum())
+        latencies = table.latency[ok & ~np.isnan(table.latency)]
+        costs = table.cost[ok]
+        p50, p95 = (
+            (float(v) for v in np.percentile(latencies, [50, 95]))
+            if latencies.size
+            else (None, None)
+        )
+        ops[side] = SideOps(
+            latency_p50_ms=p50,
+            latency_p95_ms=p95,
+            cost_per_case_usd=float(costs.mean())
+            if costs.size and not np.isnan(costs).any()
+            else None,
+            errors=errors,
+            cases=len(np.unique(table.case[mine])),
+        )
+    note = ""
+    if over:
+        allowed = f"{100 * plan.max_error_rate:g} %"
+        note = f"error rate above {allowed}: " + ", ".join(over)
+    return ops, rates, note, succeeded
+
+
+def _ops_checks(
+    suite: SuitePlan, ops: dict[Side, SideOps], succeeded: dict[Side, int]
+) -> tuple[OpsCheck, ...]:
+    """The configured latency and cost limits, applied to the measured values."""
+    checks: list[OpsCheck] = []
+    base, head = ops["base"], ops["head"]
+    if suite.latency_p95_max_increase_ms is not None:
+        limit = suite.latency_p95_max_increase_ms
+        b, h = base.latency_p95_ms, head.latency_p95_ms
+        if b is None or h is None:
+            verdict, note = Verdict.SKIPPED, "no successful call to time on one side"
+        else:
+            verdict = Verdict.FAIL if h - b > limit + _EPS else Verdict.PASS
+            note = f"p95 rose by {h - b:.0f} ms" if verdict is Verdict.FAIL else ""
+        checks.append(OpsCheck("latency_p95_ms", b, h, f"+{limit:g} ms", verdict, note))
+    if suite.cost_max_increase_pct is not None:
+        pct = suite.cost_max_increase_pct
+        b, h = base.cost_per_case_usd, head.cost_per_case_usd
+        if b is None or h is None:
+            verdict = Verdict.SKIPPED
+            no_calls = not (succeeded["base"] and succeeded["head"])
+            note = "no successful call on one side" if no_calls else "model has no known price"
+        else:
+            verdict = Verdict.FAIL if h > b * (1 + pct / 100) + 1e-12 else Verdict.PASS
+            note = (
+                f"cost per case rose by {100 * (h - b) / b:.0f} %"
+                if (verdict is Verdict.FAIL and b > 0)
+                else ""
+            )
+        checks.append(OpsCheck("cost_usd", b, h, f"+{pct:g} %", verdict, note))
+    return tuple(checks)

@@ -1,0 +1,281 @@
+"""The OpenAI chat-completions adapter: the only module that speaks HTTP to a model API.
+
+It owns the request URL (`OPENAI_BASE_URL` semantics as in the OpenAI SDK), the shared HTTP
+client (httpx over the aiohttp transport, sized to the run's concurrency), retries with
+exponential backoff and jitter that honour `Retry-After`, and turning an answer into a
+`Completion`. The API key goes into the Authorization header and nowhere else: not in
+messages, reprs or the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import stamina
+from httpx_aiohttp import HttpxAiohttpClient
+
+from gate.errors import ProviderUnavailable
+from gate.models import ChatRequest, Usage
+from gate.providers import BadResponse, Completion, RequestRejected
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# 408 (timeout), 409 (lock conflict), 429 (rate limit) and 5xx are worth another attempt, as
+# the OpenAI SDK decides: https://github.com/openai/openai-python#retries
+RETRY_STATUSES = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try one request. Backoff n waits min(wait_max, initial·2^(n-1) + jitter)."""
+
+    attempts: int = 6
+    timeout_s: float | None = 180.0  # all attempts of one request together
+    wait_initial_s: float = 0.5
+    wait_max_s: float = 20.0
+    wait_jitter_s: float = 1.0
+    retry_after_max_s: float = 60.0  # a longer Retry-After is capped to this
+    retry_after_jitter_s: float = 0.25  # spread the workers that were all told "1 s"
+
+
+def base_url_from_env(environ: Mapping[str, str]) -> str:
+    """`OPENAI_BASE_URL` if set and not empty, else the OpenAI API (as the SDK resolves it)."""
+    return environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+
+
+def chat_completions_url(base_url: str) -> str:
+    """The endpoint under a base URL: `https://api.openai.com/v1` → `…/v1/chat/completions`."""
+    return base_url.rstrip("/") + "/chat/completions"
+
+
+def make_http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+    """One shared client for a run: aiohttp transport, a connection per concurrent call.
+
+    Create and close it inside the event loop that uses it (aiohttp binds its session to
+    the loop on the first request). `timeout_s` bounds the wait for each read.
+    """
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
+    client: httpx.AsyncClient = HttpxAiohttpClient(limits=limits, timeout=timeout)
+    return client
+
+
+def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `Retry-After` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _RetryableStatus(Exception):
+    """An HTTP status worth retrying (carries the server's Retry-After, if any)."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class OpenAIProvider:
+    """Chat completions against api.openai.com or any OpenAI-compatible endpoint.
+
+    A request's own `base_url` (set by the plan) wins over the provider's default.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str,
+        client: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._api_key = api_key or None
+        self._base_url = base_url
+        self._client = client
+        self._retry = retry or RetryPolicy()
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            self._headers["Authorization"] = f"Bearer {self._api_key}"
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "none"
+        return f"OpenAIProvider(base_url={self._base_url!r}, api_key={key})"
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Send one request, retrying transient failures; raise ProviderUnavailable at the end."""
+        url = chat_completions_url(request.base_url or self._base_url)
+        body = json.dumps(request.payload(), ensure_ascii=False).encode()
+        policy = self._retry
+        attempts = 0
+        try:
+            async for attempt in stamina.retry_context(
+                on=self._backoff_for,
+                attempts=policy.attempts,
+                timeout=policy.timeout_s,
+                wait_initial=policy.wait_initial_s,
+                wait_max=policy.wait_max_s,
+                wait_jitter=policy.wait_jitter_s,
+            ):
+                with attempt:
+                    attempts += 1
+                    return await self._attempt(url, body, request.model)
+            raise AssertionError("stamina ends with a return or an exception")  # pragma: no cover
+        except _RetryableStatus as exc:
+            what = f"HTTP {exc.status}"
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            raise RequestRejected(
+                f"cannot send to {_without_secrets(url)!r}: the base URL (OPENAI_BASE_URL or "
+                "the target's base_url) must be an http:// or https:// URL"
+            ) from None
+        except httpx.TimeoutException:
+            what = "timed out"
+        except httpx.TransportError as exc:
+            what = f"connection failed ({type(exc).__name__})"
+        except httpx.HTTPError as exc:  # undecodable body, and the like: not worth a retry
+            raise BadResponse(
+                self._scrub(
+                    f"{httpx.URL(url).host}: unreadable answer for model "
+                    f"{request.model}: {type(exc).__name__}"
+                )
+            ) from None
+        where = httpx.URL(url).host
+        raise ProviderUnavailable(
+            self._scrub(
+                f"{where}: {what} after {_plural(attempts, 'attempt')} (model {request.model})"
+            )
+        )
+
+    def _backoff_for(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry or not, and a wait that honours the server's Retry-After."""
+        if isinstance(exc, _RetryableStatus):
+            if exc.retry_after is None:
+                return True  # stamina's exponential backoff with jitter
+            wait = min(exc.retry_after, self._retry.retry_after_max_s)
+            return wait + random.uniform(0, self._retry.retry_after_jitter_s)
+        return isinstance(exc, httpx.TransportError) and not isinstance(
+            exc, httpx.UnsupportedProtocol
+        )
+
+    async def _attempt(self, url: str, body: bytes, model: str) -> Completion:
+        started = time.perf_counter()
+        response = await self._client.post(url, content=body, headers=self._headers)
+        latency_ms = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        if status == 200:
+            return self._completion(response, model, latency_ms)
+        if status in RETRY_STATUSES or status >= 500:
+            raise _RetryableStatus(status, parse_retry_after(response.headers))
+        hint = " (check the API key)" if status in (401, 403) else ""
+        detail = _error_message(response)
+        raise RequestRejected(
+            self._scrub(
+                f"{response.url.host} rejected the request for model {model}: "
+                f"HTTP {status}{hint}" + (f": {detail}" if detail else "")
+            )
+        )
+
+    def _completion(self, response: httpx.Response, model: str, latency_ms: float) -> Completion:
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise BadResponse(
+                f"{response.url.host}: the answer for model {model} is not valid JSON "
+                f"(HTTP 200, {len(response.content)} bytes)"
+            ) from None
+        try:
+            choice = data["choices"][0]
+            message = choice["message"]
+        except (KeyError, IndexError, TypeError):
+            raise BadResponse(
+                f"{response.url.host}: the answer for model {model} has no choices[0].message"
+            ) from None
+        usage = data.get("usage") or {}
+        return Completion(
+            text=_message_text(message),
+            usage=Usage(
+                input_tokens=int(usage.get("prompt_tokens") or 0),
+                output_tokens=int(usage.get("completion_tokens") or 0),
+            ),
+            latency_ms=latency_ms,
+            finish_reason=choice.get("finish_reason"),
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Defence in depth: a server may echo what it was sent."""
+        text = " ".join(text.split())
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def _message_text(message: Mapping[str, Any]) -> str:
+    """The assistant's content; tool calls (and refusals) rendered as text so they can be scored."""
+    content = message.get("content")
+    if isinstance(content, list):  # content parts
+        content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    parts = [content] if isinstance(content, str) and content else []
+    calls = message.get("tool_calls") or []
+    legacy = message.get("function_call")
+    if legacy:
+        calls = [*calls, {"function": legacy}]
+    if calls:
+        rendered = [_render_call(call) for call in calls if isinstance(call, dict)]
+        parts.append(json.dumps(rendered, ensure_ascii=False, sort_keys=True))
+    if not parts and message.get("refusal"):
+        parts.append(str(message["refusal"]))
+    return "\n".join(parts)
+
+
+def _render_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    function = call.get("function") or {}
+    arguments: Any = function.get("arguments")
+    if isinstance(arguments, str):
+        # a model's broken JSON stays as it is: a scorer may want to see that it was broken
+        with contextlib.suppress(ValueError):
+            arguments = json.loads(arguments)
+    return {"name": function.get("name"), "arguments": arguments}
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        message = data["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    text = " ".join(str(message).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _without_secrets(url: str) -> str:
+    """A URL fit for a message: no `user:password@`, no query string."""
+    scheme, _, rest = url.partition("://")
+    rest = rest.rpartition("@")[2].partition("?")[0]
+    return f"{scheme}://{rest}" if rest else url.partition("?")[0]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")

@@ -1,0 +1,1170 @@
+"""Rendering a comparison as the PR comment, the job summary, the JSON results and terminal tables.
+
+Pure: the same comparison, changes and stats always give the same bytes (sorted rows, fixed
+decimals, no clock). The layout lives in the jinja2 templates of `gate/templates/`; this module
+turns the comparison into plain view values (numbers formatted, rows sorted and grouped by
+case, tables built with tabulate) and chooses how much detail fits: GitHub refuses comments of
+65,536 characters or more and job summaries over 1 MiB
+(https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions#step-isolation-and-limits),
+so row details go first, then diffs, and a visible note says where the rest is. Text that came
+from a model, a dataset or the repository is escaped explicitly with `gate.escape`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
+from functools import cache
+from typing import Any, Literal
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from tabulate import tabulate
+
+from gate.escape import (
+    clip,
+    code_fence,
+    escape_block,
+    escape_cell,
+    escape_code,
+    escape_fenced,
+    escape_inline,
+    escape_plain,
+    escape_url,
+    neutralise_commands,
+    normalize_text,
+)
+from gate.models import (
+    CallStats,
+    Category,
+    ChangedFile,
+    ChangeSet,
+    Comparison,
+    MetricComparison,
+    OpsCheck,
+    Report,
+    RowClass,
+    RowDelta,
+    RunInfo,
+    Side,
+    SideOps,
+    SuiteComparison,
+    ValueChange,
+    Verdict,
+)
+
+__all__ = ["comment_marker", "render_report", "render_terminal"]
+
+COMMENT_LIMIT = 65_536  # characters; GitHub rejects an issue comment of this size or more
+COMMENT_TARGET = 60_000  # what the comment aims to stay below, leaving room to spare
+SUMMARY_LIMIT = 1_048_576  # bytes of UTF-8; GitHub drops a larger step summary
+HEADLINE_LIMIT = 140  # a commit status description
+RESULT_TEXT_LIMIT = 10_000  # characters of one model output or variable in the JSON results
+
+MINUS = "−"
+DASH = "—"
+Target = Literal["comment", "summary"]
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def comment_marker(config_path: str) -> str:
+    """The hidden first line that finds this config's sticky comment again."""
+    return f"<!-- llm-gate config={_marker_value(config_path)} -->"
+
+
+def render_report(
+    comparison: Comparison | None,
+    changes: ChangeSet | None,
+    stats: dict[Side, CallStats],
+    info: RunInfo,
+    *,
+    error: str | None = None,
+) -> Report:
+    """The comment, job summary, JSON results and headline of one run.
+
+    `error` means the gate could not decide (provider down, bad config, budget): the report
+    then says so and shows no table. Without a comparison (or with no suites in it) nothing
+    relevant changed.
+    """
+    facts = _facts(comparison, changes, stats, info, error)
+    comment = _fit(facts, "comment", _COMMENT_LEVELS, lambda s: len(s) < COMMENT_TARGET)
+    if len(comment) >= COMMENT_LIMIT:  # unreachable with today's levels; never post a reject
+        comment = _bare(facts, "comment")
+    summary = _fit(facts, "summary", _SUMMARY_LEVELS, lambda s: len(s.encode()) <= SUMMARY_LIMIT)
+    if len(summary.encode()) > SUMMARY_LIMIT:
+        summary = _bare(facts, "summary")
+    return Report(
+        verdict=facts.verdict,
+        headline=facts.headline,
+        comment=comment,
+        summary=summary,
+        results=_results(facts),
+        regressions=comparison.regressions if comparison and error is None else 0,
+        regressed_cases=comparison.regressed_cases if comparison and error is None else 0,
+    )
+
+
+def render_terminal(
+    comparison: Comparison, changes: ChangeSet, stats: dict[Side, CallStats]
+) -> str:
+    """Plain-text tables of a comparison for `llm-gate eval` in a terminal."""
+    info = RunInfo(None, "llm-gate.yml", None, changes.base_sha, changes.head_sha)
+    facts = _facts(comparison, changes, stats, info, None)
+    suites = [_suite_text(s, facts.confidence) for s in facts.suites]
+    text = _template("terminal.txt.j2").render(
+        title=facts.title_plain,
+        changes=_changes_view(facts, _TERMINAL_LEVEL),
+        suites=suites,
+        stats=_stats_view(facts.stats),
+    )
+    return "\n".join(escape_plain(line).rstrip() for line in text.split("\n"))
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("gate", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,  # markdown, not HTML: escaping is explicit, per place (gate.escape)
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        cell=escape_cell,
+        inline=escape_inline,
+        block=escape_block,
+        code=escape_code,
+        fenced=escape_fenced,
+        url=escape_url,
+        plain=escape_plain,
+        count=_count,
+    )
+    return env
+
+
+def _template(name: str) -> Template:
+    return _environment().get_template(name)
+
+
+# --------------------------------------------------------------------------- facts
+
+
+_CLASS_ORDER: dict[str, int] = {
+    "pass→fail": 0,
+    "dropped": 1,
+    "error": 2,
+    "removed": 3,
+    "new": 4,
+    "flaky": 5,
+    "fail→pass": 6,
+    "improved": 7,
+}
+_IMPROVEMENTS = ("fail→pass", "improved")
+_SUITE_ORDER = {
+    Verdict.FAIL: 0,
+    Verdict.ERROR: 1,
+    Verdict.INCONCLUSIVE: 2,
+    Verdict.PASS: 3,
+    Verdict.SKIPPED: 4,
+}
+_MARK = {
+    Verdict.PASS: "✅",
+    Verdict.FAIL: "❌",
+    Verdict.INCONCLUSIVE: "⚠️",
+    Verdict.SKIPPED: "⏭️",
+    Verdict.ERROR: "❗",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """The rows of one case, worst first; a case is listed once however many metrics moved."""
+
+    case_id: str
+    rows: tuple[RowDelta, ...]
+
+    @property
+    def row_class(self) -> RowClass:
+        return self.rows[0].row_class
+
+
+@dataclass(frozen=True, slots=True)
+class _Suite:
+    comparison: SuiteComparison
+    kinds: dict[str, str]  # metric → "binary" | "continuous"
+    cases: tuple[_Case, ...]
+    rows: tuple[RowDelta, ...]  # sorted
+
+    @property
+    def name(self) -> str:
+        return self.comparison.suite
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """Everything the renderings share, computed once (sorting, headline, verdict)."""
+
+    verdict: Verdict
+    headline: str  # plain, ≤ 140 characters
+    title: str  # markdown, escaped
+    title_plain: str
+    comparison: Comparison | None
+    changes: ChangeSet | None
+    stats: dict[Side, CallStats]
+    info: RunInfo
+    error: str | None
+    suites: tuple[_Suite, ...]
+    confidence: int  # percent
+    memo: dict[tuple[str, str, int], str] = field(default_factory=dict)  # see table()
+
+    def table(self, kind: str, suite: _Suite, size: int, build: Callable[[], str]) -> str:
+        """A table built once per report however many renderings use it."""
+        key = (kind, suite.name, size)
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
+
+
+def _facts(
+    comparison: Comparison | None,
+    changes: ChangeSet | None,
+    stats: dict[Side, CallStats],
+    info: RunInfo,
+    error: str | None,
+) -> _Facts:
+    suites: tuple[_Suite, ...] = ()
+    if error is not None:
+        verdict = Verdict.ERROR
+    elif comparison is None or not comparison.suites:
+        verdict = Verdict.SKIPPED
+    else:
+        verdict = comparison.verdict
+        # Failing suites first, so the reader meets the reason for the verdict at once.
+        ordered = sorted(comparison.suites, key=lambda s: (_SUITE_ORDER[s.verdict], s.suite))
+        suites = tuple(_suite_facts(s) for s in ordered)
+    confidence = round((comparison.confidence if comparison else 0.95) * 100)
+    headline, title, title_plain = _headlines(verdict, suites, changes, error, confidence)
+    return _Facts(
+        verdict=verdict,
+        headline=headline,
+        title=title,
+        title_plain=title_plain,
+        comparison=comparison if suites else None,
+        changes=changes,
+        stats=dict(stats),
+        info=info,
+        error=error,
+        suites=suites,
+        confidence=confidence,
+    )
+
+
+def _row_key(row: RowDelta) -> tuple[int, bool, float, str, str]:
+    delta = row.delta if row.delta is not None and math.isfinite(row.delta) else 0.0
+    if row.row_class in _IMPROVEMENTS:
+        delta = -delta
+    return (_CLASS_ORDER.get(row.row_class, 99), row.delta is None, delta, row.case_id, row.metric)
+
+
+def _suite_facts(suite: SuiteComparison) -> _Suite:
+    rows = tuple(sorted(suite.rows, key=_row_key))
+    by_case: dict[str, list[RowDelta]] = {}
+    for row in rows:
+        by_case.setdefault(row.case_id, []).append(row)
+    return _Suite(
+        comparison=suite,
+        kinds={m.metric: m.kind for m in suite.metrics},
+        cases=tuple(_Case(case_id, tuple(case_rows)) for case_id, case_rows in by_case.items()),
+        rows=rows,
+    )
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _signed(value: float, digits: int) -> str:
+    text = f"{abs(value):,.{digits}f}"
+    if not any(c in "123456789" for c in text):
+        return text
+    return ("+" if value > 0 else MINUS) + text
+
+
+def _number(value: float, digits: int) -> str:
+    return _signed(value, digits).lstrip("+")
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _mean(value: float | None, kind: str) -> str:
+    value = _finite(value)
+    if value is None:
+        return DASH
+    return f"{_number(value * 100, 1)}%" if kind == "binary" else _number(value, 2)
+
+
+def _delta(value: float | None, kind: str) -> str:
+    value = _finite(value)
+    if value is None:
+        return DASH
+    return f"{_signed(value * 100, 1)} pts" if kind == "binary" else _signed(value, 2)
+
+
+def _bare_delta(value: float, kind: str) -> str:
+    return _signed(value * 100, 1) if kind == "binary" else _signed(value, 2)
+
+
+def _interval(low: float | None, high: float | None, kind: str) -> str:
+    low, high = _finite(low), _finite(high)
+    if low is None or high is None:
+        return ""
+    return f"{_bare_delta(low, kind)} to {_bare_delta(high, kind)}"
+
+
+def _drop(value: float | None, kind: str) -> str:
+    """A tolerated or detectable drop, shown as the negative change it stands for."""
+    value = _finite(value)
+    if value is None:
+        return DASH
+    return _delta(-abs(value), kind)
+
+
+def _size(value: float | None, kind: str) -> str:
+    value = _finite(value)
+    if value is None:
+        return DASH
+    return f"{_number(abs(value) * 100, 1)} pts" if kind == "binary" else _number(abs(value), 2)
+
+
+def _score(value: float | None, kind: str) -> str:
+    value = _finite(value)
+    if value is None:
+        return DASH
+    if kind == "binary":
+        if value == 1.0:
+            return "pass"
+        if value == 0.0:
+            return "fail"
+        return f"{_number(value * 100, 0)}%"
+    return _number(value, 2)
+
+
+def _ms(value: float | None) -> str:
+    value = _finite(value)
+    return DASH if value is None else f"{_number(value, 0)} ms"
+
+
+def _usd(value: float | None) -> str:
+    value = _finite(value)
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    digits = max(4, 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{digits}f}"
+    return "$" + (text.rstrip("0") if digits > 4 else text)
+
+
+def _pct_change(base: float | None, head: float | None) -> str:
+    base, head = _finite(base), _finite(head)
+    if base is None or head is None or base == 0:
+        return ""
+    return f"{_signed((head - base) / base * 100, 1)}%"
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{_count(n)} {word if n == 1 else (plural or word + 's')}"
+
+
+# --------------------------------------------------------------------------- headline
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One reason in a headline: `support-bot judge −0.42 (tolerance −0.20)`."""
+
+    suite: str
+    name: str  # metric name, or an ops check label
+    change: str  # formatted by us
+    detail: str  # formatted by us: "(tolerance −0.20)"
+
+
+def _metric_items(suites: Iterable[_Suite], verdict: Verdict) -> list[_Item]:
+    items = []
+    for suite in suites:
+        for m in suite.comparison.metrics:
+            if not m.gating or m.verdict is not verdict:
+                continue
+            head = _finite(m.head_mean)
+            if m.floor is not None and head is not None and head < m.floor:
+                change, detail = _mean(head, m.kind), f"min {_mean(m.floor, m.kind)}"
+            else:
+                change = _delta(m.delta, m.kind)
+                detail = (
+                    f"tolerance {_size(m.tolerance, m.kind)}" if m.tolerance is not None else ""
+                )
+            if verdict is Verdict.INCONCLUSIVE and (ci := _interval(m.ci_low, m.ci_high, m.kind)):
+                detail = f"CI {ci}" + (f", {detail}" if detail else "")
+            items.append(_Item(suite.name, m.metric, change, detail))
+        for check in suite.comparison.checks:
+            if check.verdict is verdict:
+                items.append(
+                    _Item(
+                        suite.name,
+                        _CHECK_LABEL[check.name],
+                        _check_change(check),
+                        f"limit {check.limit}",
+                    )
+                )
+    return items
+
+
+def _improvement_items(suites: Iterable[_Suite]) -> list[_Item]:
+    return [
+        _Item(suite.name, m.metric, _delta(m.delta, m.kind), "")
+        for suite in suites
+        for m in suite.comparison.metrics
+        if m.verdict is Verdict.PASS
+        and (low := _finite(m.ci_low)) is not None
+        and low > 0
+        and (_finite(m.delta) or 0) > 0
+    ]
+
+
+def _cases(suites: Sequence[_Suite]) -> int:
+    return sum(max((m.n for m in s.comparison.metrics), default=0) for s in suites)
+
+
+def _headlines(
+    verdict: Verdict,
+    suites: tuple[_Suite, ...],
+    changes: ChangeSet | None,
+    error: str | None,
+    confidence: int,
+) -> tuple[str, str, str]:
+    """The plain headline (≤ 140 characters), the markdown title and the terminal title."""
+    mark = _MARK[verdict]
+    n = _cases(suites)
+    if error is not None:
+        first = normalize_text(error).strip().split("\n")[0]
+        return (
+            _headline(f"Error: {first}"),
+            f"{mark} llm-gate: error, the gate could not decide",
+            "llm-gate: error, the gate could not decide",
+        )
+    if not suites:
+        if changes is not None and changes.relevant:
+            text = "no selected suite is affected by this change"
+            return _headline(f"Skipped: {text}"), f"{mark} llm-gate: {text}", f"llm-gate: {text}"
+        paths = changes.changed_paths if changes else ()
+        shown = ", ".join(paths[:3]) + (f", +{len(paths) - 3} more" if len(paths) > 3 else "")
+        return (
+            _headline("Nothing relevant changed" + (f" ({shown})" if shown else "")),
+            f"{_MARK[Verdict.PASS]} llm-gate: nothing relevant changed",
+            "llm-gate: nothing relevant changed",
+        )
+    if verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
+        items = _metric_items(suites, verdict)
+        quality = any(i.name not in _CHECK_LABEL.values() for i in items)
+        if verdict is Verdict.FAIL:
+            prefix, phrase = (
+                "Regression",
+                "quality regressed" if quality else "latency or cost regressed",
+            )
+        else:
+            prefix, phrase = "Inconclusive", "inconclusive"
+        return (
+            _headline(f"{prefix}: " + _plain_items(items)),
+            f"{mark} llm-gate: {phrase} in {_grouped(items, _md)}",
+            f"llm-gate: {phrase} in {_grouped(items, lambda s: s)}",
+        )
+    if verdict is Verdict.ERROR:
+        errored = [s for s in suites if s.comparison.verdict is Verdict.ERROR] or list(suites)
+        names = _names([s.name for s in errored])
+        note = next((s.comparison.note for s in errored if s.comparison.note), "")
+        text = f"too many case errors in {names}"
+        return (
+            _headline(f"Error: {text}" + (f" ({note})" if note else "")),
+            f"{mark} llm-gate: {escape_inline(text, 300)}",
+            f"llm-gate: {text}",
+        )
+    if verdict is Verdict.SKIPPED:
+        names = _names([s.name for s in suites])
+        return (
+            _headline(f"Skipped: nothing was evaluated in {names}"),
+            f"{mark} llm-gate: skipped {escape_inline(names, 300)}",
+            f"llm-gate: skipped {names}",
+        )
+    improved = _improvement_items(suites)
+    where = suites[0].name if len(suites) == 1 else f"{len(suites)} suites"
+    if improved:
+        return (
+            _headline(f"Pass: quality improved in {_plain_items(improved)} (n={n})"),
+            f"{mark} llm-gate: quality improved in {_grouped(improved, _md)}",
+            f"llm-gate: quality improved in {_grouped(improved, lambda s: s)}",
+        )
+    return (
+        _headline(f"Pass: no regression in {where} (n={n})"),
+        f"{mark} llm-gate: no regression in {_md(where)}",
+        f"llm-gate: no regression in {where}",
+    )
+
+
+def _headline(text: str) -> str:
+    return clip(" ".join(escape_plain(text).split()), HEADLINE_LIMIT)
+
+
+def _plain_items(items: Sequence[_Item]) -> str:
+    if not items:
+        return "see the report"
+    first = items[0]
+    text = " ".join(p for p in (first.suite, first.name, first.change) if p)
+    if first.detail:
+        text += f" ({first.detail})"
+    return text + (f" and {len(items) - 1} more" if len(items) > 1 else "")
+
+
+def _grouped(
+    items: Sequence[_Item], esc: Callable[[str], str], per_suite: int = 3, suites: int = 3
+) -> str:
+    """`support-bot (judge −0.42, contains −12.5 pts), faq (exact −5.0 pts)`."""
+    groups: dict[str, list[_Item]] = {}
+    for item in items:
+        groups.setdefault(item.suite, []).append(item)
+    parts = []
+    for suite, group in list(groups.items())[:suites]:
+        shown = [f"{esc(i.name)} {i.change}" for i in group[:per_suite]]
+        if len(group) > per_suite:
+            shown.append(f"+{len(group) - per_suite} more")
+        parts.append(f"{esc(suite)} ({', '.join(shown)})")
+    if len(groups) > suites:
+        parts.append(f"{len(groups) - suites} more suites")
+    return ", ".join(parts) if parts else "no suite"
+
+
+def _names(names: Sequence[str], shown: int = 3) -> str:
+    """`a, b, c and 4 more`."""
+    text = ", ".join(names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _md(text: str) -> str:
+    return escape_inline(text, 100)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """How much of the report one rendering shows."""
+
+    cases: int  # cases listed per suite
+    details: bool  # each listed case's inputs and outputs
+    output_chars: int  # per model output
+    value_chars: int  # per dataset variable
+    diff_chars: int  # per diff; 0 leaves diffs out
+    files: int  # changed paths listed when nothing relevant changed
+    suites: int | None = None  # suites shown in full (None: all)
+    truncated: bool = False  # show the "truncated" note
+
+
+_COMMENT_LEVELS = (
+    _Limits(
+        cases=10, details=True, output_chars=2_000, value_chars=300, diff_chars=20_000, files=50
+    ),
+    _Limits(10, True, 600, 200, 8_000, 50, truncated=True),
+    _Limits(5, True, 300, 100, 3_000, 30, truncated=True),
+    _Limits(5, False, 300, 100, 3_000, 30, truncated=True),
+    _Limits(3, False, 300, 100, 0, 20, truncated=True),
+    _Limits(0, False, 300, 100, 0, 10, truncated=True),
+)
+_SUMMARY_LEVELS = (
+    _Limits(
+        cases=100,
+        details=True,
+        output_chars=10_000,
+        value_chars=2_000,
+        diff_chars=100_000,
+        files=1_000,
+    ),
+    _Limits(100, True, 2_000, 500, 50_000, 1_000, truncated=True),
+    _Limits(50, True, 1_000, 300, 20_000, 500, truncated=True),
+    _Limits(25, True, 500, 200, 10_000, 200, truncated=True),
+    _Limits(25, False, 500, 200, 10_000, 200, truncated=True),
+    _Limits(10, False, 500, 200, 0, 100, truncated=True),
+    _Limits(0, False, 500, 200, 0, 50, truncated=True),
+)
+_TERMINAL_LEVEL = _Limits(
+    cases=10, details=False, output_chars=0, value_chars=0, diff_chars=0, files=20
+)
+
+
+def _fit(
+    facts: _Facts, target: Target, levels: Sequence[_Limits], fits: Callable[[str], bool]
+) -> str:
+    """The most detailed rendering that fits; whole suites go last, the headline never.
+
+    Candidates are ordered from most to least detail (each level, then the last level with
+    half as many suites, a quarter, ..., none); their sizes shrink along the list, so a binary
+    search finds the first that fits in a few renderings.
+    """
+    candidates = list(levels)
+    shown = len(facts.suites)
+    while shown > 0:
+        shown //= 2
+        candidates.append(replace(levels[-1], suites=shown, truncated=True))
+    first = _render(facts, target, candidates[0])
+    if fits(first) or len(candidates) == 1:
+        return first
+    low, high = 1, len(candidates) - 1
+    best = _render(facts, target, candidates[high])
+    while low < high:
+        middle = (low + high) // 2
+        text = _render(facts, target, candidates[middle])
+        if fits(text):
+            high, best = middle, text
+        else:
+            low = middle + 1
+    return best
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _render(facts: _Facts, target: Target, limits: _Limits) -> str:
+    shown = facts.suites if limits.suites is None else facts.suites[: limits.suites]
+    text = _template("comment.md.j2").render(
+        marker=comment_marker(facts.info.config_path),
+        head_marker=f"<!-- llm-gate head={_marker_value(_head_sha(facts))} -->",
+        title=facts.title,
+        target=target,
+        verdict=facts.verdict.value,
+        limits=limits,
+        run_url=facts.info.run_url,
+        config_path=facts.info.config_path,
+        compared=_compared(facts),
+        error=facts.error,
+        changes=_changes_view(facts, limits),
+        suites=[_suite_view(s, facts, limits, target) for s in shown],
+        hidden_suites=[s.name for s in facts.suites[len(shown) :]],
+        hidden_listed=20,
+        stats=_stats_view(facts.stats),
+    )
+    return neutralise_commands(text)
+
+
+def _bare(facts: _Facts, target: Target) -> str:
+    """Markers, title and the truncation note: the last resort when nothing else fits."""
+    return _template("bare.md.j2").render(
+        marker=comment_marker(facts.info.config_path),
+        head_marker=f"<!-- llm-gate head={_marker_value(_head_sha(facts))} -->",
+        title=facts.title,
+        target=target,
+        run_url=facts.info.run_url,
+    )
+
+
+def _marker_value(text: str) -> str:
+    # Percent-encoding keeps `-->` and newlines out of the HTML comment, paths unchanged.
+    return quote(text, safe="/@+,=:")
+
+
+def _head_sha(facts: _Facts) -> str:
+    if facts.changes is not None and facts.changes.head_sha:
+        return facts.changes.head_sha
+    return facts.info.head_ref or "unknown"
+
+
+def _compared(facts: _Facts) -> str:
+    """`Base `main` (`1a2b3c4`) and head `5d6e7f8`, 40 cases in 1 suite, 95 % confidence.`"""
+    if not facts.suites:
+        return ""
+    parts = []
+    if facts.changes is not None:
+        for label, ref, sha in (
+            ("base", facts.info.base_ref, facts.changes.base_sha),
+            ("head", facts.info.head_ref, facts.changes.head_sha),
+        ):
+            short = escape_code(sha[:7])
+            if ref and not _is_sha(ref):
+                parts.append(f"{label} {escape_code(ref, 80)} ({short})")
+            else:
+                parts.append(f"{label} {short}")
+    sides = f"Compared {parts[0]} with {parts[1]} on " if parts else "Evaluated "
+    return (
+        f"{sides}{_plural(_cases(facts.suites), 'case')} in {_plural(len(facts.suites), 'suite')}"
+        f"; intervals at {facts.confidence}% confidence."
+    )
+
+
+def _is_sha(ref: str) -> bool:
+    return 7 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref)
+
+
+@dataclass(frozen=True, slots=True)
+class _SuiteChanges:
+    name: str
+    categories: str
+    values: list[ValueChange]
+    files: list[ChangedFile]
+    left_out: int  # values and files not listed
+
+
+@dataclass(frozen=True, slots=True)
+class _Diff:
+    path: str
+    about: str  # "prompt, modified, +3 −1"
+    fence: str
+    text: str
+    more_lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangesView:
+    relevant: bool
+    suites: list[_SuiteChanges]
+    suites_left_out: int
+    diffs: list[_Diff]
+    diffs_left_out: int
+    paths: list[str]  # every changed path (capped), when nothing relevant changed
+    paths_left_out: int
+    other_paths: int  # changed paths no suite uses, when something relevant changed
+
+
+def _changes_view(facts: _Facts, limits: _Limits) -> _ChangesView | None:
+    changes = facts.changes
+    if changes is None:
+        return None
+    names = list(changes.suites_to_run) or sorted({s for f in changes.files for s in f.suites})
+    suites = []
+    for name in names[: limits.suites]:
+        values = [v for v in changes.values if v.suite == name]
+        files = [f for f in changes.files if name in f.suites]
+        suites.append(
+            _SuiteChanges(
+                name=name,
+                categories=", ".join(c.value for c in _suite_categories(changes, name)),
+                values=values[: limits.files],
+                files=files[: limits.files],
+                left_out=max(0, len(values) - limits.files) + max(0, len(files) - limits.files),
+            )
+        )
+    with_diff = [f for f in changes.files if f.diff.strip()]
+    diffs = [_diff_view(f, limits.diff_chars) for f in with_diff] if limits.diff_chars else []
+    relevant_paths = {f.path for f in changes.files}
+    return _ChangesView(
+        relevant=changes.relevant,
+        suites=suites,
+        suites_left_out=len(names) - len(suites),
+        diffs=diffs,
+        diffs_left_out=len(with_diff) - len(diffs),
+        paths=list(changes.changed_paths[: limits.files]),
+        paths_left_out=max(0, len(changes.changed_paths) - limits.files),
+        other_paths=len([p for p in changes.changed_paths if p not in relevant_paths]),
+    )
+
+
+def _suite_categories(changes: ChangeSet, suite: str) -> list[Category]:
+    found = set(changes.reasons.get(suite, ()))
+    found |= {c for f in changes.files if suite in f.suites for c in f.categories}
+    found |= {v.category for v in changes.values if v.suite == suite}
+    return [c for c in Category if c in found]
+
+
+def _diff_view(file: ChangedFile, limit: int) -> _Diff:
+    lines = normalize_text(file.diff).rstrip("\n").split("\n")
+    added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        size += len(line) + 1
+        if size > limit and kept:
+            break
+        kept.append(line if len(line) <= limit else clip(line, limit))
+    text = "\n".join(kept)
+    about = ", ".join(
+        [*(c.value for c in file.categories), file.status, f"+{added} {MINUS}{removed}"]
+    )
+    return _Diff(file.path, about, code_fence(text), text, len(lines) - len(kept))
+
+
+@dataclass(frozen=True, slots=True)
+class _RowView:
+    metric: str
+    row_class: str
+    base: str
+    head: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseView:
+    case_id: str
+    rows: list[_RowView]
+    variables: list[tuple[str, str]]  # raw: the template escapes each cell
+    base_output: str | None  # raw: the template escapes it into a <pre> block
+    head_output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _SuiteView:
+    name: str
+    mark: str
+    verdict: str
+    note: str
+    table: str  # markdown, escaped
+    metric_notes: list[tuple[str, str]]  # (metric, note)
+    underpowered: list[tuple[str, str, str]]  # (metric, detectable drop, tolerance)
+    ops: str  # markdown table, escaped
+    cases_total: int
+    cases_summary: str  # "30 pass→fail, 5 flaky"
+    cases_table: str
+    cases: list[_CaseView] = field(default_factory=list)  # with inputs and outputs
+
+
+def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -> _SuiteView:
+    c = suite.comparison
+    shown = suite.cases[: limits.cases]
+    return _SuiteView(
+        name=suite.name,
+        mark=_MARK[c.verdict],
+        verdict=c.verdict.value,
+        note=c.note,
+        table=facts.table(
+            "metrics", suite, 0, lambda: _metrics_table(c.metrics, facts.confidence, markdown=True)
+        ),
+        metric_notes=[(m.metric, m.note) for m in c.metrics if m.note],
+        underpowered=[
+            (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind))
+            for m in c.metrics
+            if m.gating
+            and (mde := _finite(m.mde)) is not None
+            and m.tolerance is not None
+            and mde > m.tolerance
+        ],
+        ops=facts.table("ops", suite, 0, lambda: _ops_table(c, markdown=True)),
+        cases_total=len(suite.cases),
+        cases_summary=_class_counts(suite.cases),
+        cases_table=facts.table(
+            "cases", suite, len(shown), lambda: _cases_table(shown, suite.kinds, markdown=True)
+        ),
+        cases=[_case_view(case, suite.kinds) for case in shown] if limits.details else [],
+    )
+
+
+def _verdict_cell(m: MetricComparison, markdown: bool) -> str:
+    if not m.gating:
+        return "not gated"
+    if markdown and m.verdict in (Verdict.FAIL, Verdict.ERROR):
+        return f"**{m.verdict.value}**"
+    return m.verdict.value
+
+
+def _metrics_table(metrics: Sequence[MetricComparison], confidence: int, *, markdown: bool) -> str:
+    esc = escape_cell if markdown else escape_plain
+    rows = []
+    for m in metrics:
+        ci = _interval(m.ci_low, m.ci_high, m.kind)
+        tolerance = [_drop(m.tolerance, m.kind)] if m.tolerance is not None else []
+        if m.floor is not None:
+            tolerance.append(f"min {_mean(m.floor, m.kind)}")
+        rows.append(
+            [
+                esc(m.metric, 80) + ("" if m.gating else " (informational)"),
+                _count(m.n),
+                _mean(m.base_mean, m.kind),
+                _mean(m.head_mean, m.kind),
+                _delta(m.delta, m.kind) + (f" ({ci})" if ci else ""),
+                ", ".join(tolerance) or DASH,
+                _size(m.mde, m.kind),
+                _verdict_cell(m, markdown),
+            ]
+        )
+    headers = [
+        "metric",
+        "n",
+        "base",
+        "head",
+        f"Δ ({confidence}% CI)",
+        "tolerance",
+        "detectable drop",
+        "verdict",
+    ]
+    return _table(rows, headers, markdown)
+
+
+_CHECK_LABEL = {"latency_p95_ms": "latency p95", "cost_usd": "cost per case"}
+
+
+def _check_change(check: OpsCheck) -> str:
+    if check.name == "cost_usd":
+        return _pct_change(check.base, check.head) or DASH
+    base, head = _finite(check.base), _finite(check.head)
+    return DASH if base is None or head is None else f"{_signed(head - base, 0)} ms"
+
+
+def _check_cells(check: OpsCheck | None, markdown: bool) -> list[str]:
+    if check is None:
+        return ["", ""]
+    verdict = check.verdict.value
+    if markdown and check.verdict is Verdict.FAIL:
+        verdict = f"**{verdict}**"
+    if check.note:
+        verdict += f" ({(escape_cell if markdown else escape_plain)(check.note, 200)})"
+    return [check.limit, verdict]
+
+
+def _ops_table(c: SuiteComparison, *, markdown: bool) -> str:
+    base = c.ops.get("base")
+    head = c.ops.get("head")
+    checks = {check.name: check for check in c.checks}
+
+    def get(ops: SideOps | None, name: str) -> float | None:
+        return None if ops is None else _finite(getattr(ops, name))
+
+    def latency_change(name: str) -> str:
+        b, h = get(base, name), get(head, name)
+        return "" if b is None or h is None else f"{_signed(h - b, 0)} ms"
+
+    def errors(side: Side, ops: SideOps | None) -> str:
+        if ops is None:
+            return DASH
+        rate = _finite(c.error_rate.get(side))
+        text = f"{_count(ops.errors)} of {_count(ops.cases)}"
+        return text + (f" ({_number(rate * 100, 1)}%)" if rate else "")
+
+    cost = [
+        "cost per case",
+        _usd(get(base, "cost_per_case_usd")),
+        _usd(get(head, "cost_per_case_usd")),
+        _pct_change(get(base, "cost_per_case_usd"), get(head, "cost_per_case_usd")),
+    ]
+    rows = [
+        [
+            "latency p50",
+            _ms(get(base, "latency_p50_ms")),
+            _ms(get(head, "latency_p50_ms")),
+            latency_change("latency_p50_ms"),
+            "",
+            "",
+        ],
+        [
+            "latency p95",
+            _ms(get(base, "latency_p95_ms")),
+            _ms(get(head, "latency_p95_ms")),
+            latency_change("latency_p95_ms"),
+            *_check_cells(checks.get("latency_p95_ms"), markdown),
+        ],
+        [*cost, *_check_cells(checks.get("cost_usd"), markdown)],
+        ["case errors", errors("base", base), errors("head", head), "", "", ""],
+    ]
+    return _table(rows, ["ops", "base", "head", "change", "limit", "verdict"], markdown)
+
+
+def _class_counts(cases: Sequence[_Case]) -> str:
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case.row_class] = counts.get(case.row_class, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: _CLASS_ORDER.get(kv[0], 99))
+    return ", ".join(f"{n:,} {cls}" for cls, n in ordered)
+
+
+def _row_view(row: RowDelta, kind: str) -> _RowView:
+    delta = _finite(row.delta)
+    return _RowView(
+        metric=row.metric,
+        row_class=row.row_class,
+        base=_score(row.base, kind),
+        head=_score(row.head, kind),
+        delta=DASH if delta is None else _delta(delta, kind),
+    )
+
+
+def _cases_table(cases: Sequence[_Case], kinds: dict[str, str], *, markdown: bool) -> str:
+    if not cases:
+        return ""
+    esc = escape_cell if markdown else escape_plain
+    rows = []
+    for case in cases:
+        for row in case.rows:
+            view = _row_view(row, kinds.get(row.metric, "continuous"))
+            rows.append(
+                [
+                    esc(case.case_id, 80),
+                    view.row_class,
+                    esc(view.metric, 80),
+                    view.base,
+                    view.head,
+                    view.delta,
+                ]
+            )
+    return _table(rows, ["case", "class", "metric", "base", "head", "Δ"], markdown)
+
+
+def _variable_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(_jsonable(value), ensure_ascii=False, sort_keys=True)
+
+
+def _case_view(case: _Case, kinds: dict[str, str]) -> _CaseView:
+    first = case.rows[0]
+    return _CaseView(
+        case_id=case.case_id,
+        rows=[_row_view(r, kinds.get(r.metric, "continuous")) for r in case.rows],
+        variables=[(str(k), _variable_text(v)) for k, v in first.variables.items()],
+        base_output=first.base_output,
+        head_output=first.head_output,
+    )
+
+
+def _table(rows: list[list[str]], headers: list[str], markdown: bool) -> str:
+    return tabulate(
+        rows, headers=headers, tablefmt="github" if markdown else "simple", disable_numparse=True
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _SideStats:
+    side: str
+    calls: str
+    cache_hits: str
+    failed: int
+    tokens: str
+    cost: str
+
+
+def _stats_view(stats: dict[Side, CallStats]) -> list[_SideStats]:
+    return [
+        _SideStats(
+            side=side,
+            calls=_plural(s.calls, "call"),
+            cache_hits=_count(s.cache_hits),
+            failed=s.failed,
+            tokens=_plural(s.input_tokens + s.output_tokens, "token"),
+            cost=_usd(s.cost_usd) if s.cost_usd is not None else "cost unknown",
+        )
+        for side, s in sorted(stats.items())
+    ]
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+@dataclass(frozen=True, slots=True)
+class _SuiteText:
+    name: str
+    verdict: str
+    note: str
+    table: str
+    ops: str
+    cases_total: int
+    cases_table: str
+
+
+def _suite_text(suite: _Suite, confidence: int) -> _SuiteText:
+    c = suite.comparison
+    return _SuiteText(
+        name=suite.name,
+        verdict=c.verdict.value,
+        note=c.note,
+        table=_metrics_table(c.metrics, confidence, markdown=False),
+        ops=_ops_table(c, markdown=False),
+        cases_total=len(suite.cases),
+        cases_table=_cases_table(suite.cases[: _TERMINAL_LEVEL.cases], suite.kinds, markdown=False),
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON data: enums by value, non-finite floats as null, the rest as text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return str(value)
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else clip(value, RESULT_TEXT_LIMIT)
+
+
+def _results(facts: _Facts) -> dict[str, Any]:
+    comparison = facts.comparison
+    changes = facts.changes
+    suites = []
+    for suite in facts.suites:
+        c = suite.comparison
+        suites.append(
+            {
+                "suite": c.suite,
+                "verdict": c.verdict.value,
+                "note": c.note,
+                "error_rate": _jsonable(c.error_rate),
+                "metrics": [_jsonable(asdict(m)) for m in c.metrics],
+                "checks": [_jsonable(asdict(check)) for check in c.checks],
+                "ops": {side: _jsonable(asdict(ops)) for side, ops in sorted(c.ops.items())},
+                "rows": [
+                    {
+                        **_jsonable(asdict(row)),
+                        "variables": {
+                            str(k): _text(v) if isinstance(v, str) else _jsonable(v)
+                            for k, v in row.variables.items()
+                        },
+                        "base_output": _text(row.base_output),
+                        "head_output": _text(row.head_output),
+                    }
+                    for row in suite.rows
+                ],
+            }
+        )
+    return {
+        "verdict": facts.verdict.value,
+        "headline": facts.headline,
+        "error": facts.error,
+        "regressions": comparison.regressions if comparison else 0,
+        "regressed_cases": comparison.regressed_cases if comparison else 0,
+        "confidence": comparison.confidence if comparison else None,
+        "run": _jsonable(asdict(facts.info)),
+        "suites": suites,
+        "changes": None
+        if changes is None
+        else {
+            "base_sha": changes.base_sha,
+            "head_sha": changes.head_sha,
+            "relevant": changes.relevant,
+            "changed_paths": list(changes.changed_paths),
+            "suites_to_run": list(changes.suites_to_run),
+            "reasons": _jsonable(dict(sorted(changes.reasons.items()))),
+            "files": [{**_jsonable(asdict(f)), "diff": _text(f.diff)} for f in changes.files],
+            "values": [_jsonable(asdict(v)) for v in changes.values],
+        },
+        "stats": {side: _jsonable(asdict(s)) for side, s in sorted(facts.stats.items())},
+    }

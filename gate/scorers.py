@@ -1,0 +1,205 @@
+"""Scoring one output: the deterministic scorers, and the judge's request and answer.
+
+Pure: no network, files or clock. Deterministic scorers (`exact`, `contains`, `regex`,
+`json_valid`) give 1.0 or 0.0. A judge scorer is two halves around a model call that the
+engine makes: `judge_request` builds the (cacheable) request, `parse_judge_score` reads the
+score out of whatever the judge answered, or raises JudgeUnparsable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from gate.errors import GateError, TemplateError
+from gate.models import ChatRequest, Message, ScorerSpec
+
+_ENV = jinja2.Environment(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+# `{{ expected | regex_escape }}` matches a column's text literally inside a regex scorer.
+_ENV.filters["regex_escape"] = re.escape
+
+
+class JudgeUnparsable(GateError):
+    """The judge's answer holds no score in range; recorded as that case's scorer error."""
+
+
+# --------------------------------------------------------------------------- deterministic
+
+
+def score_deterministic(spec: ScorerSpec, output: str, variables: dict[str, Any]) -> float:
+    """1.0 when the output passes an exact/contains/regex/json_valid scorer, else 0.0."""
+    expected = None if spec.type == "json_valid" else render_value(spec, variables)
+    return score_against(spec, output, expected)
+
+
+def score_against(spec: ScorerSpec, output: str, expected: str | None) -> float:
+    """score_deterministic with the scorer's value already rendered (None for json_valid)."""
+    if spec.type == "json_valid":
+        try:
+            json.loads(output)
+        except ValueError:
+            return 0.0
+        return 1.0
+    if spec.type == "judge":
+        raise ValueError(f"scorer '{spec.name}' is a judge; use judge_request/parse_judge_score")
+    if expected is None:
+        raise TemplateError(f"scorer '{spec.name}' ({spec.type}) needs a `value`")
+    if spec.type == "regex":
+        flags = re.IGNORECASE if spec.ignore_case else 0
+        try:
+            pattern = _compile_regex(expected, flags)
+        except re.error as exc:
+            raise TemplateError(
+                f"scorer '{spec.name}': invalid regular expression {expected!r}: {exc}"
+            ) from None
+        return 1.0 if pattern.search(output) else 0.0
+    got, want = output.strip(), expected.strip()
+    if spec.ignore_case:
+        got, want = got.casefold(), want.casefold()
+    if spec.type == "exact":
+        return 1.0 if got == want else 0.0
+    return 1.0 if want in got else 0.0  # contains
+
+
+def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
+    """The scorer's `value` template rendered with the case's columns (missing column → error)."""
+    if spec.value is None:
+        raise TemplateError(f"scorer '{spec.name}' ({spec.type}) needs a `value`")
+    try:
+        return _compile_template(spec.value).render(variables)
+    except jinja2.UndefinedError as exc:
+        column = _undefined_name(exc)
+        known = ", ".join(sorted(variables)) or "none"
+        raise TemplateError(
+            f"scorer '{spec.name}': its value uses the column '{column}', "
+            f"which this case does not have (columns: {known})"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"scorer '{spec.name}': cannot render its value: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _compile_template(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
+
+
+@lru_cache(maxsize=256)
+def _compile_regex(source: str, flags: int) -> re.Pattern[str]:
+    return re.compile(source, flags)
+
+
+def _undefined_name(exc: jinja2.UndefinedError) -> str:
+    match = re.search(r"'([^']+)' is undefined", str(exc.message))
+    return match.group(1) if match else str(exc.message)
+
+
+# --------------------------------------------------------------------------- judge
+
+JUDGE_INSTRUCTIONS = """\
+You are grading the output of an AI assistant against a rubric.
+
+Rubric:
+{rubric}
+
+Score the output on an integer scale from 1 (worst) to {scale} (best), following the rubric.
+Answer with a single JSON object and nothing else:
+{{"score": <integer from 1 to {scale}>, "reason": "<one sentence>"}}"""
+
+
+def judge_request(
+    spec: ScorerSpec, variables: dict[str, Any], output: str, provider: str, base_url: str
+) -> ChatRequest:
+    """The request that asks the judge model to grade `output` (temperature 0, JSON answer)."""
+    if spec.type != "judge" or spec.model is None or spec.rubric is None:
+        raise ValueError(f"scorer '{spec.name}' is not a judge with a model and a rubric")
+    system = JUDGE_INSTRUCTIONS.format(rubric=spec.rubric.strip(), scale=spec.scale)
+    inputs = "\n".join(f"{name}: {_as_text(value)}" for name, value in variables.items())
+    user = f"<input>\n{inputs}\n</input>\n\n<output>\n{output}\n</output>"
+    return ChatRequest(
+        provider=provider,
+        base_url=base_url,
+        model=spec.model,
+        messages=(Message("system", system), Message("user", user)),
+        params=(("temperature", 0),),
+    )
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+_PLAIN_FORMS = (
+    # "Score: 4", "score = 4/5", "Final score: 4 out of 5", "Rating: 4", "Rating 4 out of 5"
+    re.compile(
+        rf"\b(?:score|rating|grade)\b\s*(?:is\s*)?[:=]?\s*\**\s*{_NUMBER}"
+        rf"(?:\s*(?:/|out of)\s*(\d+))?",
+        re.IGNORECASE,
+    ),
+    # "4/5", "4 out of 5"
+    re.compile(rf"{_NUMBER}\s*(?:/|out of)\s*(\d+)", re.IGNORECASE),
+    # a bare number: "4", "4."
+    re.compile(rf"^\s*{_NUMBER}\s*\.?\s*$"),
+)
+
+
+def parse_judge_score(text: str, scale: int) -> float:
+    """The score in a judge's answer: JSON (also fenced), "Score: 4", "4/5", "4 out of 5", "4"."""
+    score = _score_from_json(text)
+    if score is None:
+        score = _score_from_plain_text(text, scale)
+    if score is None:
+        raise JudgeUnparsable(f"the judge's answer holds no score: {_excerpt(text)}")
+    if not 1 <= score <= scale:
+        raise JudgeUnparsable(f"the judge's score {score:g} is outside 1..{scale}")
+    return score
+
+
+def _score_from_json(text: str) -> float | None:
+    candidates = [m.group(1) for m in _FENCED.finditer(text)] + [text]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            for key in ("score", "rating", "grade"):
+                value = data.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return float(value)
+                if isinstance(value, str) and re.fullmatch(_NUMBER, value.strip()):
+                    return float(value)
+    return None
+
+
+def _score_from_plain_text(text: str, scale: int) -> float | None:
+    for form in _PLAIN_FORMS:
+        match = form.search(text)
+        if match is None:
+            continue
+        out_of = match.group(2) if form.groups >= 2 else None
+        if out_of is not None and int(out_of) != scale:
+            raise JudgeUnparsable(
+                f"the judge scored on a scale of {out_of}, not 1..{scale}: {_excerpt(text)}"
+            )
+        return float(match.group(1))
+    return None
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    if not flat:
+        return "(empty answer)"
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
