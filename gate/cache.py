@@ -4,14 +4,18 @@
 request it answers (the JSON body, provider, base URL and repeat index; never headers or
 keys). Writes are atomic (a temporary file in the same directory, then `os.replace`), so a
 killed run leaves whole entries or none. An entry that cannot be read or does not match its
-key is a miss, and is rewritten by the next successful call.
+key is a miss, and is rewritten by the next successful call. `CacheWriter` writes from
+background threads, so slow file creation never holds up the event loop that waits on the
+network.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -106,6 +110,49 @@ class ResponseCache:
             f"cache-dir {self.directory}: cannot write there ({reason}); "
             "set cache-dir to a writable directory"
         )
+
+
+class CacheWriter:
+    """Writes entries on background threads; `close()` waits until all are on disk.
+
+    `put` only enqueues (no syscall, no wake-up of the event loop). Several threads, because
+    creating a file costs a millisecond on some filesystems and they wait in the kernel, not
+    on each other. After the first failed write the rest are dropped; `close()` returns that
+    error for the caller to raise.
+    """
+
+    def __init__(self, cache: ResponseCache, threads: int = 4) -> None:
+        self._cache = cache
+        self._queue: queue.SimpleQueue[tuple[str, ChatRequest, Completion] | None] = (
+            queue.SimpleQueue()
+        )
+        self._error: CacheUnwritable | None = None
+        self._threads = [
+            threading.Thread(target=self._drain, name=f"llm-gate-cache-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, key: str, request: ChatRequest, completion: Completion) -> None:
+        self._queue.put((key, request, completion))
+
+    def close(self) -> CacheUnwritable | None:
+        """Write everything queued so far, stop the threads, and return the first write error."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        return self._error
+
+    def _drain(self) -> None:
+        while (entry := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._cache.put(*entry)
+            except CacheUnwritable as exc:
+                self._error = self._error or exc
 
 
 def _completion_from(data: dict[str, Any]) -> Completion:

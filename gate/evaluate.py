@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from gate.cache import ResponseCache
+from gate.cache import CacheWriter, ResponseCache
 from gate.errors import BudgetExceeded, CacheMiss, ProviderUnavailable, TemplateError
 from gate.models import (
     SIDES,
@@ -187,6 +187,7 @@ class _Engine:
         self._tasks: dict[str, asyncio.Task[_Outcome]] = {}
         self._task_group: asyncio.TaskGroup | None = None
         self._semaphore: asyncio.Semaphore | None = None
+        self._writer: CacheWriter | None = None
 
         self._spent = 0.0
         self._reserved = 0.0  # estimates of the calls in flight
@@ -227,6 +228,7 @@ class _Engine:
 
         if self._cache is not None and not self._replay:
             self._cache.check_writable()
+            self._writer = CacheWriter(self._cache)
         ticker = asyncio.create_task(_tick(report, progress_interval_s)) if progress else None
         self._semaphore = asyncio.Semaphore(self._concurrency)
         try:
@@ -241,7 +243,11 @@ class _Engine:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
+            # whatever was paid for reaches the disk, however the run ends
+            write_error = await asyncio.to_thread(self._writer.close) if self._writer else None
         report()
+        if write_error is not None:
+            raise write_error
 
         if self._replay and self._missing:
             where = f"at {self._cache.directory}" if self._cache is not None else "(no cache-dir)"
@@ -392,8 +398,8 @@ class _Engine:
         self._consecutive_failures = 0
         cost = self._cost(request, completion)
         self._spent += cost or 0.0
-        if self._cache is not None:
-            self._cache.put(key, request, completion)
+        if self._writer is not None:
+            self._writer.put(key, request, completion)
         return _Outcome("network", completion, cost_usd=cost)
 
     def _failed(self, message: str) -> _Outcome:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.cache import CacheUnwritable, ResponseCache
+from gate.cache import CacheUnwritable, CacheWriter, ResponseCache
 from gate.models import ChatRequest, Message, Usage
 from gate.providers import Completion
 
@@ -132,3 +132,23 @@ def test_unwritable_directory_is_one_clear_error(tmp_path: Path) -> None:
         cache.check_writable()
     with pytest.raises(CacheUnwritable):
         cache.put(REQUEST.key, REQUEST, COMPLETION)
+
+
+def test_background_writer_lands_every_entry_by_close(tmp_path: Path) -> None:
+    """Entries queued on the writer are all on disk when close() returns, without an error."""
+    cache = ResponseCache(tmp_path)
+    writer = CacheWriter(cache)
+    requests = [ChatRequest("openai", "", "gpt-4o", (Message("user", f"q{i}"),)) for i in range(50)]
+    for request in requests:
+        writer.put(request.key, request, COMPLETION)
+    assert writer.close() is None
+    assert all(cache.get(request.key) == COMPLETION for request in requests)
+
+
+def test_background_writer_reports_the_first_failure(tmp_path: Path) -> None:
+    """A writer whose directory cannot be written returns CacheUnwritable from close()."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    writer = CacheWriter(ResponseCache(blocker))
+    writer.put(REQUEST.key, REQUEST, COMPLETION)
+    assert isinstance(writer.close(), CacheUnwritable)

@@ -1,0 +1,49 @@
+"""What the Docker image relies on: `pip install .` ships the package, templates and script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
+    """A non-editable install holds gate/templates/*.j2 and the llm-gate console script."""
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    templates = sorted(p.name for p in (target / "gate" / "templates").glob("*.j2"))
+    assert "comment.md.j2" in templates
+    assert (target / "gate" / "py.typed").is_file()
+    script = (target / "bin" / "llm-gate").read_text(encoding="utf-8")
+    assert "from gate.cli import main" in script
+    done = subprocess.run(
+        [sys.executable, "-c", "import gate.render as r; print(r.comment_marker('x.yml'))"],
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.stdout.strip() == "<!-- llm-gate config=x.yml -->", done.stderr
+
+
+def test_entrypoint_runs_the_cli() -> None:
+    """entrypoint.py is the few lines that call `llm-gate run`."""
+    text = (ROOT / "entrypoint.py").read_text(encoding="utf-8")
+    assert 'main(["run"])' in text and len(text.splitlines()) <= 8
