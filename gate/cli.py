@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = load_settings(**overrides)
         debug = settings.debug
+        _quiet_library_logs(debug)
         if args.command == "run":
             return _run(settings)
         if args.command == "eval":
@@ -106,6 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _quiet_library_logs(debug: bool) -> None:
+    """PyGithub and stamina log each retry to stderr; the gate reports outcomes itself."""
+    import logging
+
+    level = logging.DEBUG if debug else logging.ERROR
+    for name in ("github", "stamina", "urllib3"):
+        logging.getLogger(name).setLevel(level)
 
 
 def _run(settings: Any) -> int:

@@ -473,7 +473,12 @@ class _Engine:
     # ----------------------------------------------------------------------- accounting
 
     def _stats(self, results: list[tuple[CaseResult, list[str]]]) -> dict[Side, CallStats]:
-        """Per side: each unique request that side used, counted once (shared ones for both)."""
+        """Per side: each unique request that side used, counted once.
+
+        A request both sides share is sent once: its call, tokens and cost count for the base
+        side, and the head side counts it as served from the cache, so the two sides add up
+        to what the run really spent.
+        """
         used: dict[Side, set[str]] = {side: set() for side in SIDES}
         for case_result, keys in results:
             used[case_result.side].update(keys)
@@ -483,7 +488,9 @@ class _Engine:
             cost: float | None = 0.0
             for key in used[side]:
                 outcome = self._tasks[key].result()
-                if outcome.source == "cache":
+                if side == "head" and key in used["base"]:
+                    hits += outcome.source != "failed"  # the base side's call served it
+                elif outcome.source == "cache":
                     hits += 1
                 elif outcome.source == "failed":
                     calls += 1
