@@ -69,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(ev, skip=("base-ref",))
     ev.add_argument("--report", help="also write the rendered comment (markdown) to this file")
 
+    cal = commands.add_parser(
+        "calibrate",
+        help="evaluate the working tree twice and recommend tolerances from each metric's noise",
+    )
+    for name in ("config", "suites", "concurrency", "cache-dir", "max-cost-usd"):
+        cal.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=INPUT_HELP[name])
+    cal.add_argument(
+        "--repeats", type=int, help="samples per case and side (default: each suite's `repeats`)"
+    )
+    cal.add_argument("--replay", action="store_true", default=None, help="answer from the cache")
+    cal.add_argument("--debug", action="store_true", default=None, help="show tracebacks")
+
     check = commands.add_parser(
         "check", help="validate the config and show what each suite watches"
     )
@@ -79,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    overrides = {k: v for k, v in vars(args).items() if k not in ("command", "report")}
+    local = ("command", "report", "repeats")
+    overrides = {k: v for k, v in vars(args).items() if k not in local}
     debug = bool(overrides.get("debug"))
     try:
         from gate.settings import load_settings
@@ -91,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings)
         if args.command == "eval":
             return _eval(settings, args.report)
+        if args.command == "calibrate":
+            return _calibrate(settings, args.repeats)
         return _check(settings)
     except GateError as exc:
         print(f"llm-gate: error: {exc}", file=sys.stderr)
@@ -154,6 +169,22 @@ def _eval(settings: Any, report_file: str | None) -> int:
         Path(report_file).write_text(outcome.report.comment, encoding="utf-8")
         console.info(f"llm-gate: the PR comment is in {report_file}")
     return exit_code(outcome.report.verdict, settings.fail_on)
+
+
+def _calibrate(settings: Any, repeats: int | None) -> int:
+    from pathlib import Path
+
+    from gate.calibrate import format_calibration
+    from gate.git import Git
+    from gate.main import calibrate_working_tree
+    from gate.workflow import Console
+
+    if repeats is not None and not 1 <= repeats <= 50:
+        raise GateError("--repeats: expected a whole number from 1 to 50")
+    console = Console(actions=False)
+    git = Git.containing(Path.cwd())
+    console.info(format_calibration(calibrate_working_tree(settings, console, git, repeats)))
+    return 0
 
 
 def _check(settings: Any) -> int:

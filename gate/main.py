@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.cache import ResponseCache
+from gate.calibrate import Calibration, aa_plan, calibrate
 from gate.compare import compare_results
 from gate.config import GateConfig, parse_config
 from gate.detect import detect_changes, referenced_paths
@@ -22,7 +23,7 @@ from gate.errors import ConfigError, GateError, GitError
 from gate.evaluate import Progress, evaluate
 from gate.git import Git
 from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, Side, Verdict
-from gate.plan import build_plan, select_suites
+from gate.plan import build_plan, check_suite_names, select_suites
 from gate.render import comment_marker, render_report
 from gate.settings import Settings
 from gate.workflow import Console, append_summary, write_outputs
@@ -87,6 +88,29 @@ def evaluate_change(
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
     return Outcome(changes, plan, results, comparison, report)
+
+
+def calibrate_working_tree(
+    settings: Settings, console: Console, git: Git, repeats: int | None
+) -> Calibration:
+    """Evaluate the working tree twice (an A/A run) and measure each metric's noise."""
+    config = _load_config(git, None, settings.config)
+    if repeats is not None:
+        suites = {n: s.model_copy(update={"repeats": repeats}) for n, s in config.suites.items()}
+        config = config.model_copy(update={"suites": suites})
+    check_suite_names(config, settings.suite_filter)
+    names = settings.suite_filter or tuple(sorted(config.suites))
+    files = _read_files(git, None, referenced_paths(config) | {settings.config}, strict=True)
+    plan = aa_plan(
+        build_plan(
+            config,
+            config,
+            names,
+            {"base": files, "head": files},
+            default_base_url=settings.openai_base_url,
+        )
+    )
+    return calibrate(plan, _evaluate(settings, console, config, plan))
 
 
 def _load_config(git: Git, rev: str | None, path: str) -> GateConfig:

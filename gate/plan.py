@@ -41,13 +41,18 @@ _JINJA = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_ne
 
 def select_suites(config: GateConfig, changes: ChangeSet, wanted: Sequence[str]) -> tuple[str, ...]:
     """The suites to run: those the change touches, narrowed by the `suites` input."""
+    check_suite_names(config, wanted)
+    return tuple(name for name in changes.suites_to_run if not wanted or name in wanted)
+
+
+def check_suite_names(config: GateConfig, wanted: Sequence[str]) -> None:
+    """The `suites` input may only name configured suites."""
     unknown = [name for name in wanted if name not in config.suites]
     if unknown:
         raise ConfigError(
             f"input `suites`: unknown suite '{unknown[0]}' "
             f"(suites: {', '.join(sorted(config.suites))})"
         )
-    return tuple(name for name in changes.suites_to_run if not wanted or name in wanted)
 
 
 def build_plan(
