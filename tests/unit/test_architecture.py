@@ -9,6 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gate"
 PURE = [
+    "calibrate",
     "config",
     "datasets",
     "detect",
