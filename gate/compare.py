@@ -245,7 +245,6 @@ def _compare_suite(
             p_final[i],
             alpha,
             gating=not spec.informational,
-            family=len(tested),
         )
         for i, spec in enumerate(suite.scorers)
     )
@@ -414,7 +413,6 @@ def _metric_verdict(
     alpha: float,
     *,
     gating: bool,
-    family: int,
 ) -> MetricComparison:
     t = stat.tolerance
     notes: list[str] = []
@@ -448,8 +446,6 @@ def _metric_verdict(
         notes.append(f"{stat.excluded} {noun} excluded for errors")
     if stat.tolerance_defaulted:
         notes.append(f"no max_drop set: tolerance {_fmt(t)} (5 % of the range)")
-    if gating and family > 1 and stat.p_value is not None:
-        notes.append(f"p Holm-adjusted over {family} gating metrics")
     return MetricComparison(
         suite=stat.suite,
         metric=stat.metric,

@@ -280,10 +280,23 @@ def _suite_facts(suite: SuiteComparison) -> _Suite:
     by_case: dict[str, list[RowDelta]] = {}
     for row in rows:
         by_case.setdefault(row.case_id, []).append(row)
+    # The most regressed case first: its worst class, then how many of its metrics regressed,
+    # then the sum of its drops (an invoice case losing 4 judge points and its substring check
+    # comes before one losing 3 points and its check).
+    def severity(item: tuple[str, list[RowDelta]]) -> tuple[int, int, float, str]:
+        case_id, case_rows = item
+        worst = min(_CLASS_ORDER.get(r.row_class, 99) for r in case_rows)
+        regressed = [r for r in case_rows if r.row_class in ("pass→fail", "dropped")]
+        drop = sum(r.delta for r in regressed if r.delta is not None and math.isfinite(r.delta))
+        return (worst, -len(regressed), drop, case_id)
+
     return _Suite(
         comparison=suite,
         kinds={m.metric: m.kind for m in suite.metrics},
-        cases=tuple(_Case(case_id, tuple(case_rows)) for case_id, case_rows in by_case.items()),
+        cases=tuple(
+            _Case(case_id, tuple(case_rows))
+            for case_id, case_rows in sorted(by_case.items(), key=severity)
+        ),
         rows=rows,
     )
 
@@ -413,7 +426,8 @@ def _metric_items(suites: Iterable[_Suite], verdict: Verdict) -> list[_Item]:
                 continue
             head = _finite(m.head_mean)
             if m.floor is not None and head is not None and head < m.floor:
-                change, detail = _mean(head, m.kind), f"min {_mean(m.floor, m.kind)}"
+                change = _delta(m.delta, m.kind) if m.delta is not None else _mean(head, m.kind)
+                detail = f"head {_mean(head, m.kind)} below min {_mean(m.floor, m.kind)}"
             else:
                 change = _delta(m.delta, m.kind)
                 detail = (

@@ -762,7 +762,7 @@ def test_floor_failure_names_the_minimum() -> None:
     """A mean below its floor is reported against the floor, not the tolerance."""
     low = metric(base=3.60, head=3.40, ci=(-0.3, -0.1), floor=3.5, verdict=Verdict.FAIL)
     report = report_for(Comparison(Verdict.FAIL, (suite(verdict=Verdict.FAIL, metrics=(low,)),)))
-    assert report.headline == "Regression: support-bot judge 3.40 (min 3.50)"
+    assert report.headline == "Regression: support-bot judge −0.20 (head 3.40 below min 3.50)"
 
 
 def test_too_many_case_errors_is_an_error() -> None:
