@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
-	$(BIN)/zizmor --offline action.yml examples/workflows/llm-gate.yml
+	$(BIN)/zizmor --offline action.yml examples/workflows/*.yml
 
 bench: install
 	$(BIN)/python bench/bench_stats.py

@@ -464,18 +464,21 @@ def summarize(
     recorded: int,
     replayed: subprocess.CompletedProcess[str],
 ) -> int:
-    files = sorted(CACHE.rglob("*.json"))
+    from gate.cache import ResponseCache
+
+    entries = list(ResponseCache(CACHE).entries())
+    files = [path for path in CACHE.rglob("*") if path.is_file()]
     size = sum(f.stat().st_size for f in files)
     problems = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
-        if API_KEY in text:
+        if API_KEY.encode() in path.read_bytes():
             problems.append(f"{path.relative_to(EXAMPLES)} contains the API key")
-        if json.loads(text)["request"]["base_url"] != BASE_URL:
-            problems.append(f"{path.relative_to(EXAMPLES)} was recorded for another base URL")
+    for key, request, _completion in entries:
+        if request["base_url"] != BASE_URL:
+            problems.append(f"cache entry {key} was recorded for another base URL")
     served = sum(model.served.values())
-    if not files or len(files) != served:
-        problems.append(f"{served} requests answered but {len(files)} cache files written")
+    if not entries or len(entries) != served:
+        problems.append(f"{served} requests answered but {len(entries)} cache entries written")
     if recorded not in (0, 1):
         problems.append(f"llm-gate eval failed while recording (exit {recorded})")
     if replayed.returncode != recorded:
@@ -488,7 +491,7 @@ def summarize(
         f"record.py: {model.served['support']} generation and {model.served['judge']} judge "
         f"requests; the one-sentence prompt dropped the expected fact in "
         f"{len(model.omitted)} of {len(cases)} cases ({', '.join(sorted(model.omitted))})\n"
-        f"record.py: {CACHE.relative_to(EXAMPLES.parent)}: {len(files)} files, "
+        f"record.py: {CACHE.relative_to(EXAMPLES.parent)}: {len(entries)} entries, "
         f"{size / 1024:.0f} KiB; the replay (--replay, no key) exited {replayed.returncode}"
     )
     for problem in problems:

@@ -1,12 +1,18 @@
-"""The content-addressed response cache: one JSON file per request key under `cache-dir`.
+"""The content-addressed response cache: one SQLite file, `responses.sqlite3`, under `cache-dir`.
 
-`dir/ab/abcdef….json` holds the completion (text, usage, latency, finish reason) and the
-request it answers (the JSON body, provider, base URL and repeat index; never headers or
-keys). Writes are atomic (a temporary file in the same directory, then `os.replace`), so a
-killed run leaves whole entries or none. An entry that cannot be read or does not match its
-key is a miss, and is rewritten by the next successful call. `CacheWriter` writes from
-background threads, so slow file creation never holds up the event loop that waits on the
-network.
+A row per request key holds the completion (text, token usage, latency, finish reason, a
+column each) and the request it answers (JSON text of the body, provider, base URL and repeat
+index; never headers or keys). One file, not a file per request: opening a small file costs tens
+of microseconds on CI disks, so a cache of 20,000 answers read file by file takes a second,
+read from SQLite a tenth of that; and `actions/cache` saves and restores one file faster
+than thousands.
+
+Writes are SQLite transactions: a killed run leaves whole entries or none. A row that cannot
+be read (a value of the wrong type) is a miss and is replaced by the next successful call; a
+file that is not a database (truncated, overwritten) is replaced by a fresh one on the first
+write. Readers open the file read-only, so `--replay` against a read-only or empty directory
+creates nothing. `CacheWriter` writes from a background thread in batches, so the event loop
+that waits on the network never waits on the disk.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from __future__ import annotations
 import json
 import os
 import queue
-import tempfile
+import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,9 +31,25 @@ from gate.errors import GateError
 from gate.models import ChatRequest, Usage
 from gate.providers import Completion
 
-FORMAT_VERSION = 1
-FILE_MODE = 0o644
+FILE_NAME = "responses.sqlite3"
+FORMAT_VERSION = 2  # PRAGMA user_version; 1 was a JSON file per key
 DIR_MODE = 0o755
+BUSY_TIMEOUT_S = 10.0  # another process (or this one's writer) holding the file's lock
+_SQL_VARIABLES = 500  # keys per `IN (...)` query, well under SQLite's limit
+_WRITE_BATCH = 2_000  # entries per transaction, at most
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY NOT NULL,   -- ChatRequest.key: sha256 of the full request
+    request TEXT NOT NULL,           -- JSON: provider, base_url, repeat, body
+    text TEXT NOT NULL,              -- the completion
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    finish_reason TEXT
+) WITHOUT ROWID
+"""
+_COMPLETION = "text, input_tokens, output_tokens, latency_ms, finish_reason"
 
 
 class CacheUnwritable(GateError):
@@ -34,78 +57,177 @@ class CacheUnwritable(GateError):
 
 
 class ResponseCache:
-    """Completions by `ChatRequest.key`, kept as files under one directory."""
+    """Completions by `ChatRequest.key`, kept in one SQLite file under a directory.
+
+    Safe to use from several threads (each gets its own connection) and processes (SQLite's
+    file locks).
+    """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
+        self.path = self.directory / FILE_NAME
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.directory)!r})"
 
-    def path_for(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
-
-    def check_writable(self) -> None:
-        """Create the directory and prove a file can be written there, before any paid call."""
-        try:
-            self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(dir=self.directory, prefix=".tmp-probe-")
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise self._unwritable(exc) from None
+    # ----------------------------------------------------------------------- reading
 
     def get(self, key: str) -> Completion | None:
-        """The cached completion, or None when absent, unreadable or not this key's."""
+        """The cached completion, or None when absent or unreadable."""
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        """The cached completions of those keys that have a readable entry."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Completion] = {}
+        reader = self._reader()
+        if reader is None or not wanted:
+            return found
         try:
-            data = json.loads(self.path_for(key).read_bytes())
-            if data.get("version") != FORMAT_VERSION or data.get("key") != key:
+            for start in range(0, len(wanted), _SQL_VARIABLES):
+                chunk = wanted[start : start + _SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, {_COMPLETION} FROM responses WHERE key IN ({marks})"
+                for key, text, tokens_in, tokens_out, latency, finish in reader.execute(
+                    query, chunk
+                ):
+                    if (  # SQLite keeps a value's type whatever its column says
+                        type(text) is str
+                        and type(tokens_in) is int
+                        and type(tokens_out) is int
+                        and type(latency) is float
+                        and (finish is None or type(finish) is str)
+                    ):
+                        found[key] = Completion(text, Usage(tokens_in, tokens_out), latency, finish)
+        except sqlite3.Error:
+            self._drop_reader()  # not a database, or no table yet: nothing is cached
+        return found
+
+    def entries(self) -> Iterator[tuple[str, dict[str, Any], Completion | None]]:
+        """Every stored (key, request, completion); an unreadable completion is None."""
+        reader = self._reader()
+        if reader is None:
+            return
+        try:
+            query = f"SELECT key, request, {_COMPLETION} FROM responses ORDER BY key"
+            for key, request, *columns in reader.execute(query):
+                yield key, json.loads(request), _completion_from(*columns)
+        except sqlite3.Error:
+            self._drop_reader()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        connection: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if connection is None:
+            if not self.path.is_file():
+                return None  # not created yet; a later call looks again
+            try:
+                connection = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
+                )
+            except sqlite3.Error:
                 return None
-            return _completion_from(data["completion"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
+            self._local.reader = connection
+        return connection
+
+    def _drop_reader(self) -> None:
+        connection = getattr(self._local, "reader", None)
+        if connection is not None:
+            connection.close()
+            self._local.reader = None
+
+    # ----------------------------------------------------------------------- writing
+
+    def check_writable(self) -> None:
+        """Create the directory and the database, before any paid call; CacheUnwritable if not."""
+        self._writer()
 
     def put(self, key: str, request: ChatRequest, completion: Completion) -> None:
-        """Store a completion atomically; concurrent writers of one key both leave a whole file."""
-        path = self.path_for(key)
-        entry = {
-            "version": FORMAT_VERSION,
-            "key": key,
-            "request": {
-                "provider": request.provider,
-                "base_url": _without_credentials(request.base_url),
-                "repeat": request.repeat,
-                "body": request.payload(),
-            },
-            "completion": {
-                "text": completion.text,
-                "usage": {
-                    "input_tokens": completion.usage.input_tokens,
-                    "output_tokens": completion.usage.output_tokens,
-                },
-                "latency_ms": completion.latency_ms,
-                "finish_reason": completion.finish_reason,
-            },
-        }
-        data = json.dumps(entry, ensure_ascii=False, indent=1, sort_keys=True).encode()
-        try:
-            path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        except OSError as exc:
-            raise self._unwritable(exc) from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, FILE_MODE)  # mkstemp makes 0o600; other steps of the job may read it
-            os.replace(tmp, path)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise self._unwritable(exc) from None
-            raise
+        """Store one completion (a transaction of its own)."""
+        self.put_many([(key, request, completion)])
 
-    def _unwritable(self, exc: OSError) -> CacheUnwritable:
-        reason = exc.strerror or type(exc).__name__
+    def put_many(self, entries: Sequence[tuple[str, ChatRequest, Completion]]) -> None:
+        """Store completions in one transaction; an existing row for a key is replaced."""
+        rows = [
+            (
+                key,
+                _request_json(request),
+                c.text,
+                c.usage.input_tokens,
+                c.usage.output_tokens,
+                c.latency_ms,
+                c.finish_reason,
+            )
+            for key, request, c in entries
+        ]
+        connection = self._writer()
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # one transaction: all rows or none
+            try:
+                connection.executemany(
+                    f"INSERT OR REPLACE INTO responses (key, request, {_COMPLETION}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        except sqlite3.Error as exc:
+            self._drop_writer()
+            raise self._unwritable(exc) from None
+
+    def close(self) -> None:
+        """Close this thread's connections (others close with their threads' writers)."""
+        self._drop_reader()
+        self._drop_writer()
+
+    def _writer(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "writer", None)
+        if connection is not None:
+            return connection
+        try:
+            self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            try:
+                connection = self._open_for_writing()
+            except sqlite3.DatabaseError:
+                # not a database (truncated, overwritten): it is a cache, start a fresh one
+                self.path.unlink(missing_ok=True)
+                Path(f"{self.path}-journal").unlink(missing_ok=True)
+                connection = self._open_for_writing()
+        except (OSError, sqlite3.Error) as exc:
+            raise self._unwritable(exc) from None
+        self._local.writer = connection
+        return connection
+
+    def _open_for_writing(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            # A rollback journal (the default) keeps one file at rest, which actions/cache
+            # saves whole, and lets readers open it read-only. No fsync: a cache that an OS
+            # crash corrupts is replaced; a killed process still leaves whole transactions.
+            connection.execute("PRAGMA synchronous = OFF")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, FORMAT_VERSION):
+                connection.execute("DROP TABLE IF EXISTS responses")  # another format
+            connection.execute(_SCHEMA)
+            connection.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
+
+    def _drop_writer(self) -> None:
+        connection = getattr(self._local, "writer", None)
+        if connection is not None:
+            connection.close()
+            self._local.writer = None
+
+    def _unwritable(self, exc: BaseException) -> CacheUnwritable:
+        if isinstance(exc, OSError):
+            reason = exc.strerror or type(exc).__name__
+        else:
+            reason = str(exc) or type(exc).__name__
         return CacheUnwritable(
             f"cache-dir {self.directory}: cannot write there ({reason}); "
             "set cache-dir to a writable directory"
@@ -113,60 +235,91 @@ class ResponseCache:
 
 
 class CacheWriter:
-    """Writes entries on background threads; `close()` waits until all are on disk.
+    """Writes entries on a background thread; `close()` waits until all are on disk.
 
-    `put` only enqueues (no syscall, no wake-up of the event loop). Several threads, because
-    creating a file costs a millisecond on some filesystems and they wait in the kernel, not
-    on each other. After the first failed write the rest are dropped; `close()` returns that
-    error for the caller to raise.
+    `put` only enqueues (no syscall, no wake-up of the event loop). The thread writes what
+    has queued up in one transaction every `flush_s` seconds: a transaction per entry would
+    cost a journal file's creation and deletion each, and the thread's GIL hand-overs would
+    slow the event loop that waits on the network. A killed run loses at most the last
+    `flush_s` seconds of answers. After the first failed write the rest are dropped;
+    `close()` returns that error for the caller to raise.
     """
 
-    def __init__(self, cache: ResponseCache, threads: int = 4) -> None:
+    def __init__(self, cache: ResponseCache, flush_s: float = 0.25) -> None:
         self._cache = cache
+        self._flush_s = flush_s
         self._queue: queue.SimpleQueue[tuple[str, ChatRequest, Completion] | None] = (
             queue.SimpleQueue()
         )
+        self._closing = threading.Event()
         self._error: CacheUnwritable | None = None
-        self._threads = [
-            threading.Thread(target=self._drain, name=f"llm-gate-cache-{n}", daemon=True)
-            for n in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._thread = threading.Thread(target=self._drain, name="llm-gate-cache", daemon=True)
+        self._thread.start()
 
     def put(self, key: str, request: ChatRequest, completion: Completion) -> None:
         self._queue.put((key, request, completion))
 
     def close(self) -> CacheUnwritable | None:
-        """Write everything queued so far, stop the threads, and return the first write error."""
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
+        """Write everything queued so far, stop the thread, and return the first write error."""
+        self._queue.put(None)
+        self._closing.set()
+        self._thread.join()
         return self._error
 
     def _drain(self) -> None:
-        while (entry := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
-            try:
-                self._cache.put(*entry)
-            except CacheUnwritable as exc:
-                self._error = self._error or exc
+        try:
+            done = False
+            while not done:
+                first = self._queue.get()
+                self._closing.wait(self._flush_s)  # let a batch gather, unless closing
+                batch = [first] if first is not None else []
+                done = first is None
+                while not done:
+                    try:
+                        entry = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if entry is None:
+                        done = True
+                    else:
+                        batch.append(entry)
+                for start in range(0, len(batch), _WRITE_BATCH):
+                    if self._error is not None:
+                        break
+                    try:
+                        self._cache.put_many(batch[start : start + _WRITE_BATCH])
+                    except CacheUnwritable as exc:
+                        self._error = exc
+        finally:
+            self._cache.close()
 
 
-def _completion_from(data: dict[str, Any]) -> Completion:
-    usage = data["usage"]
-    text = data["text"]
-    if not isinstance(text, str):
-        raise TypeError("text")
-    finish = data.get("finish_reason")
-    return Completion(
-        text=text,
-        usage=Usage(int(usage["input_tokens"]), int(usage["output_tokens"])),
-        latency_ms=float(data["latency_ms"]),
-        finish_reason=finish if isinstance(finish, str) else None,
-    )
+def _request_json(request: ChatRequest) -> str:
+    stored = {
+        "provider": request.provider,
+        "base_url": _without_credentials(request.base_url),
+        "repeat": request.repeat,
+        "body": request.payload(),
+    }
+    return json.dumps(stored, ensure_ascii=False, sort_keys=True)
+
+
+def _completion_from(
+    text: object, input_tokens: object, output_tokens: object, latency: object, finish: object
+) -> Completion | None:
+    """A stored completion, or None when the row is not one (a miss, rewritten later).
+
+    SQLite keeps whatever type a value was written with, whatever its column says.
+    """
+    if not (
+        isinstance(text, str)
+        and type(input_tokens) is int
+        and type(output_tokens) is int
+        and isinstance(latency, int | float)
+        and (finish is None or isinstance(finish, str))
+    ):
+        return None
+    return Completion(text, Usage(input_tokens, output_tokens), float(latency), finish)
 
 
 def _without_credentials(url: str) -> str:

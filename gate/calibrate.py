@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from scipy import stats
+from scipy import special
 
 from gate.compare import POWER, compare_results
 from gate.models import Comparison, Plan, Results, SuitePlan, Verdict
@@ -75,7 +75,7 @@ def aa_plan(plan: Plan) -> Plan:
 def calibrate(plan: Plan, results: Results) -> Calibration:
     """Per metric: the A/A delta, the noise floor, and the tolerance and n it recommends."""
     comparison: Comparison = compare_results(plan, results)
-    z = float(stats.norm.ppf(plan.confidence) + stats.norm.ppf(POWER))
+    z = float(special.ndtri(plan.confidence) + special.ndtri(POWER))  # normal quantiles
     by_name: dict[str, SuitePlan] = {s.name: s for s in plan.suites}
     out = []
     for suite in comparison.suites:

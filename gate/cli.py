@@ -8,6 +8,8 @@ so `llm-gate --version` and `llm-gate check` start fast.
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -15,6 +17,7 @@ from typing import Any
 
 from gate import __version__
 from gate.errors import GateError
+from gate.escape import escape_plain
 from gate.settings import ACTION_INPUTS
 
 INPUT_HELP: dict[str, str] = {
@@ -22,7 +25,7 @@ INPUT_HELP: dict[str, str] = {
     "config": "path of the config file (default: llm-gate.yml)",
     "suites": "comma-separated subset of suites to run",
     "base-ref": "compare against this ref instead of the PR's base commit",
-    "mode": "gate (default); baseline and merge arrive in a later release",
+    "mode": "gate (default) | publish (post a results artifact on workflow_run)",
     "fail-on": "regression (default) | inconclusive | never",
     "status-context": "commit status context (default: llm-gate)",
     "comment": "update (default) | off",
@@ -30,6 +33,8 @@ INPUT_HELP: dict[str, str] = {
     "concurrency": "model requests in flight (default: 16)",
     "cache-dir": "response cache directory (default: .llm-gate/cache)",
     "max-cost-usd": "hard budget for one run, in USD",
+    "results-dir": "directory of the report and results (mode publish: the artifact to post)",
+    "allow-pull-request-target": "true: evaluate on pull_request_target (write token, secrets)",
 }
 
 
@@ -90,10 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The comparison does no linear algebra: OpenBLAS's thread pool would only spin on the
+    # CPUs the event loop and the runner need. Set before numpy is imported; a user's wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # A run keeps hundreds of thousands of objects alive (requests, rows) and makes few
+    # reference cycles; with the default thresholds the collector walks them all again and
+    # again (a sixth of a 20,000-row run). Collect rarely, as mypy does, while main runs.
     args = build_parser().parse_args(argv)
     local = ("command", "report", "repeats")
     overrides = {k: v for k, v in vars(args).items() if k not in local}
     debug = bool(overrides.get("debug"))
+    thresholds = gc.get_threshold()
+    gc.set_threshold(200_000, 30, 30)
     try:
         from gate.settings import load_settings
 
@@ -108,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _calibrate(settings, args.repeats)
         return _check(settings)
     except GateError as exc:
-        print(f"llm-gate: error: {exc}", file=sys.stderr)
+        # one line, no control sequence or workflow command, whatever text the error quotes
+        print(escape_plain(f"llm-gate: error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("llm-gate: interrupted", file=sys.stderr)
@@ -117,11 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"llm-gate: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback)",
+            escape_plain(
+                f"llm-gate: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)"
+            ),
             file=sys.stderr,
         )
         return 1
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _quiet_library_logs(debug: bool) -> None:
@@ -129,7 +147,9 @@ def _quiet_library_logs(debug: bool) -> None:
     import logging
 
     level = logging.DEBUG if debug else logging.ERROR
-    for name in ("github", "stamina", "urllib3"):
+    # `import github` (done later, by the commands that post) sets the "github" logger back to
+    # INFO with a stderr handler; the levels of its modules' own loggers survive that import.
+    for name in ("github", "github.GithubRetry", "github.Requester", "stamina", "urllib3"):
         logging.getLogger(name).setLevel(level)
 
 
@@ -150,7 +170,8 @@ def _eval(settings: Any, report_file: str | None) -> int:
     from gate.workflow import Console
 
     settings.check_supported()
-    console = Console(actions=False)
+    # In a workflow step, model text goes between ::stop-commands:: markers like `run`'s does.
+    console = Console(actions=settings.github_actions)
     git = Git.containing(Path.cwd())  # a local run evaluates the checkout it is started in
     base = settings.base_ref or "HEAD"
     info = RunInfo(None, settings.config, None, base, "working tree")
@@ -181,9 +202,11 @@ def _calibrate(settings: Any, repeats: int | None) -> int:
 
     if repeats is not None and not 1 <= repeats <= 50:
         raise GateError("--repeats: expected a whole number from 1 to 50")
-    console = Console(actions=False)
+    console = Console(actions=settings.github_actions)
     git = Git.containing(Path.cwd())
-    console.info(format_calibration(calibrate_working_tree(settings, console, git, repeats)))
+    calibration = calibrate_working_tree(settings, console, git, repeats)
+    with console.untrusted():  # suite and metric names come from the config
+        console.info(format_calibration(calibration))
     return 0
 
 
@@ -196,12 +219,16 @@ def _check(settings: Any) -> int:
     path = Path(settings.workspace) / settings.config
     if not path.is_file():
         raise GateError(f"{settings.config}: config file not found")
-    config = parse_config(settings.config, path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise GateError(f"{settings.config}: is not UTF-8 text; save it as UTF-8") from None
+    config = parse_config(settings.config, text)
     print(f"{settings.config}: valid, {len(config.suites)} suite(s)")
     for name, watched in watched_files(config).items():
         print(f"\n{name}")
-        for category, pattern in watched:
-            print(f"  {category:<14} {pattern}")
+        for category, pattern in watched:  # paths and globs come from the config: one line each
+            print(escape_plain(f"  {category:<14} {pattern}"))
     return 0
 
 

@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gate.errors import ConfigError
+from gate.escape import clip, normalize_text
+from gate.values import load_yaml, yaml_error
 
 SUPPORTED_PROVIDERS = ("openai",)
 PLANNED_PROVIDERS = ("anthropic", "command", "python")
@@ -23,6 +25,8 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_ERROR_RATE = 0.05
 # Without a `default` threshold, a metric may drop by 5 % of its range before it fails.
 DEFAULT_RELATIVE_TOLERANCE = 0.05
+MESSAGE_LIMIT = 500  # characters of one error line
+SHOWN_LIMIT = 80  # characters of a key or value quoted in it
 
 
 class _Strict(BaseModel):
@@ -178,42 +182,47 @@ def parse_config(path: str, text: str) -> GateConfig:
     try:
         return GateConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(path, exc, lines)) from None
+        message = describe_validation_error(path, exc, lines)
+    except RecursionError:  # pydantic walking a structure whose aliases nest too deeply
+        message = f"{path}: nested too deeply (or an alias refers to itself)"
+    # A key or value may hold a newline or a control character; the message stays one line.
+    raise ConfigError(clip(" ".join(normalize_text(message).split()), MESSAGE_LIMIT))
 
 
 def load_yaml_with_lines(path: str, text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     """Parse YAML and map every key path to its 1-based line number."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else path
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    except Exception as exc:  # the parser's failure is the file's problem, never a crash
+        raise yaml_error(exc, text, path) from None
+    data = load_yaml(text, path)
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
-        _walk(node, (), lines)
+        _walk(node, (), lines, set())
     return data, lines
 
 
 def _walk(
-    node: yaml.Node, prefix: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+    node: yaml.Node,
+    prefix: tuple[str | int, ...],
+    lines: dict[tuple[str | int, ...], int],
+    seen: set[int],
 ) -> None:
     lines.setdefault(prefix, node.start_mark.line + 1)
+    if id(node) in seen:  # an alias: its keys were numbered where its anchor is (no cycles)
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = (*prefix, key)
             lines[path] = key_node.start_mark.line + 1
-            _walk(value_node, path, lines)
+            _walk(value_node, path, lines, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             path = (*prefix, index)
             lines[path] = item.start_mark.line + 1
-            _walk(item, path, lines)
+            _walk(item, path, lines, seen)
 
 
 _KNOWN_KEYS = sorted(
@@ -255,7 +264,7 @@ def describe_validation_error(
     key_path = _format_key_path(loc)
     kind = first["type"]
     if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
+        key = clip(str(loc[-1]), SHOWN_LIMIT) if loc else "?"
         hint = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
         what = f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
         parent = _format_key_path(loc[:-1]) or "the top level"
@@ -269,7 +278,11 @@ def describe_validation_error(
         if sub and text.startswith(sub.group(1) + ": "):
             text = text[len(sub.group(1)) + 2 :]
         got = first.get("input")
-        shown = "" if isinstance(got, dict | list) or kind == "value_error" else f" (got {got!r})"
+        shown = (
+            ""
+            if isinstance(got, dict | list) or kind == "value_error"
+            else f" (got {clip(repr(got), SHOWN_LIMIT)})"
+        )
         message = f"{key_path or 'the top level'}: {text}{shown}"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{path}:{line}: {message}{more}" if line else f"{path}: {message}{more}"

@@ -47,6 +47,22 @@ def referenced_paths(config: GateConfig) -> set[str]:
     return paths
 
 
+def possibly_relevant(config: GateConfig, config_path: str, changed: Sequence[str]) -> list[str]:
+    """The changed paths any suite could depend on, judged by path alone.
+
+    For when the base side cannot be read (a shallow checkout) and only the PR's file list is
+    known: a `{file, key}` file counts as relevant whatever key changed, so this errs towards
+    evaluating.
+    """
+    watched = referenced_paths(config) | {normalize_path(config_path)}
+    globs = [compile_glob(p) for suite in config.suites.values() for p in suite.watch]
+    return sorted(
+        path
+        for path in {normalize_path(p) for p in changed}
+        if path in watched or any(g.fullmatch(path) for g in globs)
+    )
+
+
 def watched_files(config: GateConfig) -> dict[str, list[tuple[Category, str]]]:
     """Per suite, (category, path or `file#key` or glob) it watches, for `llm-gate check`."""
     out: dict[str, list[tuple[Category, str]]] = {}

@@ -37,3 +37,18 @@ class CacheMiss(GateError):
 
 class CannotPublish(GateError):
     """GitHub refused to take the comment or the status (permissions, limits)."""
+
+
+class MissingPermission(CannotPublish):
+    """GitHub answered 403 "Resource not accessible by integration": the token lacks a permission.
+
+    `permission` is the workflow `permissions:` entry that grants it (`statuses: write`).
+    """
+
+    def __init__(self, message: str, permission: str) -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
+class UnsupportedEvent(GateError):
+    """The workflow triggered llm-gate on an event (or in a way) it does not gate."""

@@ -55,9 +55,14 @@ def _replace(text: str, chars: str | None = None) -> str:
 # "mentioned this" event to that issue).
 _MENTION = re.compile(r"@(?=\w)")
 _ISSUE_REF = re.compile(r"#(?=\d)")
-# Workflow commands are lines of the job log that start with `::`
-# (https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions).
-_COMMAND_LINE = re.compile(r"^:", re.MULTILINE)
+# Workflow commands are lines of the job log that start with `::` once leading whitespace is
+# trimmed (the runner's `ActionCommand.TryParseV2` calls `TrimStart()` first), or that hold
+# `##[` anywhere (the legacy form its `TryParse` still accepts):
+# https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions and
+# https://github.com/actions/runner/blob/main/src/Runner.Common/ActionCommand.cs
+_COMMAND_LINE = re.compile(r"^([^\S\n]*):", re.MULTILINE)
+_COMMAND_START = re.compile(r"^([^\S\n]*)::", re.MULTILINE)
+LEGACY_COMMAND = "##["
 # C0 and C1 controls other than tab and newline (ANSI escapes, carriage returns, NUL, ...).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidirectional overrides and isolates can make text read differently than it is.
@@ -94,7 +99,7 @@ def escape_inline(text: str, limit: int | None = None) -> str:
     """
     text = clip(" ".join(normalize_text(text).split("\n")), limit)
     text = _replace(_neutralise_references(text))
-    return _COMMAND_LINE.sub("&#58;", text)
+    return _COMMAND_LINE.sub(r"\1&#58;", text)
 
 
 def escape_cell(text: str, limit: int | None = None) -> str:
@@ -114,7 +119,7 @@ def escape_block(text: str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text, more = text[:limit], f"{ELLIPSIS}\n[{len(text) - limit:,} more characters]"
     text = _replace(_neutralise_references(text), _BLOCK_CHARS)
-    return _COMMAND_LINE.sub("&#58;", text) + more
+    return _COMMAND_LINE.sub(r"\1&#58;", text) + more
 
 
 def longest_run(text: str, char: str) -> int:
@@ -157,13 +162,15 @@ def escape_url(url: str) -> str:
 def escape_plain(text: str, limit: int | None = None) -> str:
     """One line for a terminal or a workflow log: no control sequences, no workflow command.
 
-    Newlines become "⏎", escape sequences (ANSI colours, cursor moves) are dropped, and a
-    leading `::` gets a zero-width space in front.
+    Newlines become "⏎", escape sequences (ANSI colours, cursor moves) are dropped, a
+    leading `::` (after any whitespace) gets a zero-width space in front and `##[` one inside.
     """
     text = clip(normalize_text(text).replace("\n", "⏎"), limit)
-    return ZWSP + text if text.startswith("::") else text
+    return neutralise_commands(text)
 
 
 def neutralise_commands(text: str) -> str:
-    """`text` with a zero-width space before every line that would start with `::`."""
-    return re.sub(r"^::", ZWSP + "::", text, flags=re.MULTILINE)
+    """`text` with no workflow command: a zero-width space before every `::` that would start
+    a line (after its leading whitespace) and inside every legacy `##[`."""
+    text = text.replace(LEGACY_COMMAND, "##" + ZWSP + "[")
+    return _COMMAND_START.sub(r"\1" + ZWSP + "::", text)

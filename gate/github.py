@@ -18,7 +18,7 @@ from github import Auth, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.IssueComment import IssueComment
 
-from gate.errors import CannotPublish
+from gate.errors import CannotPublish, MissingPermission
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ class GitHubPort(Protocol):
         """(status, path, previous_path) for every file of the PR (GitHub stops at 3000)."""
         ...
 
+    def pull_head_sha(self, pr_number: int) -> str:
+        """The PR's head commit as GitHub sees it now (a later push moves it)."""
+        ...
+
 
 def is_sticky(body: str, marker: str, author_type: str | None) -> bool:
     """A comment is ours when a bot wrote it and its first line starts with the marker.
@@ -91,6 +95,21 @@ def missing_permission_message(
     return (
         f"GitHub refused to {action} (403 {github_message}): add `permissions: {permission}` "
         "to the workflow job (fork PRs get a read-only token)"
+    )
+
+
+def missing_permissions_message(permissions: list[str], *, fork: bool = False) -> str:
+    """One line for every write a read-only token was refused, naming the entries to add."""
+    entries = ", ".join(sorted(set(permissions)))
+    why = (
+        "this pull request comes from a fork, whose token is read-only"
+        if fork
+        else "fork PRs get a read-only token"
+    )
+    return (
+        "GitHub refused to post the report (403 Resource not accessible by integration): add "
+        f"`permissions: {{{entries}}}` to the workflow job ({why}); the full report is in the "
+        "job summary"
     )
 
 
@@ -281,12 +300,21 @@ class PyGithubClient:
         except _GITHUB_ERRORS as exc:
             raise self._cannot(exc, f"list the files of PR #{pr_number}", READ_PERMISSION) from exc
 
+    def pull_head_sha(self, pr_number: int) -> str:
+        try:
+            return str(self._repo.get_pull(pr_number).head.sha)
+        except _GITHUB_ERRORS as exc:
+            raise self._cannot(exc, f"read PR #{pr_number}", READ_PERMISSION) from exc
+
     # ------------------------------------------------------------------ errors
 
     def _cannot(self, exc: Exception, action: str, permission: str) -> CannotPublish:
         """One line a person can act on; never the token."""
         line = self._describe(exc, action, permission).replace("\n", " ")
-        return CannotPublish(line.replace(self._secret, "***"))
+        line = line.replace(self._secret, "***")
+        if _is_missing_permission(exc):
+            return MissingPermission(line, permission)
+        return CannotPublish(line)
 
     def _describe(self, exc: Exception, action: str, permission: str) -> str:
         if isinstance(exc, RateLimitExceededExceedsMaxWait):
@@ -297,7 +325,7 @@ class PyGithubClient:
         if isinstance(exc, GithubException):
             message = _message(exc)
             status = exc.status
-            if status == 403 and message.lower().startswith(_NOT_ACCESSIBLE):
+            if _is_missing_permission(exc):
                 return missing_permission_message(action, permission, message)
             if status == 401:
                 return (
@@ -324,6 +352,14 @@ class PyGithubClient:
             f"could not reach GitHub at {self.base_url} to {action} "
             f"({type(exc).__name__}); check GITHUB_API_URL and the network"
         )
+
+
+def _is_missing_permission(exc: Exception) -> bool:
+    return (
+        isinstance(exc, GithubException)
+        and exc.status == 403
+        and _message(exc).lower().startswith(_NOT_ACCESSIBLE)
+    )
 
 
 def _sticky(comment: IssueComment) -> StickyComment:

@@ -7,39 +7,50 @@ model provider, GitHub, the runner's files) is passed in or built here, never in
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
-import time
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gate.artifact import (
+    MANIFEST_NAME,
+    MAX_MANIFEST_BYTES,
+    ArtifactError,
+    PublishManifest,
+    build_manifest,
+    parse_manifest,
+)
 from gate.cache import ResponseCache
-from gate.calibrate import Calibration, aa_plan, calibrate
-from gate.compare import compare_results
 from gate.config import GateConfig, parse_config
-from gate.detect import detect_changes, referenced_paths
-from gate.errors import ConfigError, GateError, GitError
-from gate.evaluate import Progress, evaluate
+from gate.detect import detect_changes, possibly_relevant, referenced_paths
+from gate.errors import (
+    CannotPublish,
+    ConfigError,
+    GateError,
+    GitError,
+    MissingPermission,
+    UnsupportedEvent,
+)
+from gate.escape import escape_plain
+from gate.evaluate import Estimate, evaluate
+from gate.events import HANDLED, GateTarget, WorkflowRunSource, parse_event, parse_workflow_run
 from gate.git import Git
 from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, Side, Verdict
+from gate.ownership import hand_back, roots_to_hand_back
 from gate.plan import build_plan, check_suite_names, select_suites
-from gate.render import comment_marker, render_report
+from gate.progress import ProgressPrinter
+from gate.render import comment_marker, render_relayed_comment, render_report
 from gate.settings import Settings
 from gate.workflow import Console, append_summary, write_outputs
 
+if TYPE_CHECKING:
+    from gate.calibrate import Calibration
+
 STATUS_DESCRIPTION_LIMIT = 140
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """The facts of the triggering pull request that the gate needs."""
-
-    number: int
-    base_sha: str
-    head_sha: str
-    head_repo: str | None
-    base_repo: str | None
 
 
 @dataclass(frozen=True)
@@ -62,8 +73,14 @@ def evaluate_change(
     info: RunInfo,
     *,
     head_sha: str | None = None,
+    fork_repo: str | None = None,
 ) -> Outcome:
-    """Detect, plan, evaluate, compare and render the working tree against `base_rev`."""
+    """Detect, plan, evaluate, compare and render the working tree against `base_rev`.
+
+    `fork_repo` marks a pull request from a fork ("" when the fork was deleted): its run gets
+    no secrets, so when the change needs the model and no key (or replay) is there, the report
+    says it was not evaluated instead of calling the model.
+    """
     config_path = settings.config
     config = _load_config(git, None, config_path)
     base_sha = git.resolve(base_rev)
@@ -83,8 +100,17 @@ def evaluate_change(
     if not suites:
         report = render_report(None, changes, {}, info)
         return Outcome(changes, None, None, None, report)
+    if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
+        console.warning(
+            "not evaluated: this pull request comes from a fork, whose workflow runs get no "
+            "secrets; the job summary says how to evaluate it safely"
+        )
+        report = render_report(None, changes, {}, info, fork_repo=fork_repo)
+        return Outcome(changes, None, None, None, report)
     plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
     results = _evaluate(settings, console, config, plan)
+    from gate.compare import compare_results  # numpy and scipy: see _evaluate
+
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
     return Outcome(changes, plan, results, comparison, report)
@@ -94,6 +120,8 @@ def calibrate_working_tree(
     settings: Settings, console: Console, git: Git, repeats: int | None
 ) -> Calibration:
     """Evaluate the working tree twice (an A/A run) and measure each metric's noise."""
+    from gate.calibrate import aa_plan, calibrate
+
     config = _load_config(git, None, settings.config)
     if repeats is not None:
         suites = {n: s.model_copy(update={"repeats": repeats}) for n, s in config.suites.items()}
@@ -177,88 +205,66 @@ def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Pl
         )
     cache = ResponseCache(Path(settings.cache_dir))
     prices = {model: (p.input_per_mtok, p.output_per_mtok) for model, p in config.prices.items()}
-    reporter = ProgressPrinter(console)
+    reporter = ProgressPrinter(console, budget_usd=settings.max_cost_usd)
+
+    def estimated(estimate: Estimate) -> None:
+        reporter.estimate(estimate)
+        if estimate.to_send:
+            # The comparison's numpy and scipy take a third of a second to import: import them
+            # on a thread while the calls are in flight (a cached run has nothing to wait for).
+            threading.Thread(target=importlib.import_module, args=("gate.compare",)).start()
+
     with console.group(f"Evaluating {plan.requests} case runs"):
-        results = evaluate(
-            plan,
-            cache,
-            api_key=api_key,
-            base_url=settings.openai_base_url,
-            concurrency=settings.concurrency,
-            replay=settings.replay,
-            max_cost_usd=settings.max_cost_usd,
-            prices=prices,
-            progress=reporter,
-        )
-        reporter.finish()
+        try:
+            results = evaluate(
+                plan,
+                cache,
+                api_key=api_key,
+                base_url=settings.openai_base_url,
+                concurrency=settings.concurrency,
+                replay=settings.replay,
+                max_cost_usd=settings.max_cost_usd,
+                prices=prices,
+                progress=reporter,
+                estimate=estimated,
+            )
+        finally:
+            reporter.finish()
     if not results.complete:
         raise GateError(f"evaluation did not complete: {results.stop_reason}")
     return results
 
 
-class ProgressPrinter:
-    """Prints a progress line at most every 10 seconds (and once at the end)."""
-
-    def __init__(self, console: Console, every_s: float = 10.0):
-        self.console = console
-        self.every_s = every_s
-        self.last = 0.0
-        self.latest: Progress | None = None
-
-    def __call__(self, progress: Progress) -> None:
-        self.latest = progress
-        now = time.monotonic()
-        if now - self.last >= self.every_s:
-            self.last = now
-            self.console.info(self.line(progress))
-            self.latest = None
-
-    def finish(self) -> None:
-        if self.latest is not None:
-            self.console.info(self.line(self.latest))
-
-    @staticmethod
-    def line(p: Progress) -> str:
-        rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-        return (
-            f"llm-gate: {p.done}/{p.total} case runs, {p.cache_hits} from cache, "
-            f"{p.errors} errors, {p.elapsed_s:.1f} s, {rate:.1f}/s"
-        )
-
-
 # --------------------------------------------------------------------------- the action
 
 
-def read_pull_request(settings: Settings) -> PullRequest:
-    """The pull request from GITHUB_EVENT_PATH; a clear error for events it does not handle."""
-    event = settings.github_event_name
-    if event not in ("pull_request",):
-        raise UnsupportedEvent(
-            f"event '{event}' is not handled: run llm-gate `on: pull_request` "
-            "(push, merge_group and workflow_dispatch arrive in a later release)"
-        )
-    if not settings.github_event_path or not Path(settings.github_event_path).is_file():
+def read_event(settings: Settings) -> dict[str, Any]:
+    """The payload at GITHUB_EVENT_PATH, as the runner wrote it."""
+    path = settings.github_event_path
+    if not path or not Path(path).is_file():
         raise GateError(
             "GITHUB_EVENT_PATH is not set or missing: llm-gate run needs the event payload"
         )
-    payload: dict[str, Any] = json.loads(
-        Path(settings.github_event_path).read_text(encoding="utf-8")
-    )
-    pr = payload.get("pull_request") or {}
     try:
-        return PullRequest(
-            number=int(pr["number"]),
-            base_sha=str(pr["base"]["sha"]),
-            head_sha=str(pr["head"]["sha"]),
-            head_repo=(pr["head"].get("repo") or {}).get("full_name"),
-            base_repo=(pr["base"].get("repo") or {}).get("full_name"),
-        )
-    except (KeyError, TypeError, ValueError):
-        raise GateError(f"{settings.github_event_path}: not a pull_request event payload") from None
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise GateError(f"{path}: the event payload is not JSON") from None
+    if not isinstance(payload, dict):
+        raise GateError(f"{path}: the event payload is not a JSON object")
+    return payload
 
 
-class UnsupportedEvent(GateError):
-    """The workflow triggered llm-gate on an event it cannot gate."""
+def read_target(settings: Settings) -> GateTarget:
+    """What this run evaluates and where it reports (gate/events.py), from the event."""
+    name = settings.github_event_name
+    known = (*HANDLED, "pull_request_target")
+    return parse_event(
+        name,
+        read_event(settings) if name in known else {},
+        github_sha=settings.github_sha,
+        base_ref=settings.base_ref,
+        allow_pull_request_target=settings.allow_pull_request_target,
+    )
 
 
 def run_action(
@@ -272,30 +278,67 @@ def run_action(
         console.mask(secret)
     try:
         settings.check_supported()
-        pr = read_pull_request(settings)
-    except UnsupportedEvent as exc:
-        console.error(str(exc))
-        write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
-        return 1
+        if settings.mode == "publish":
+            return run_publish(settings, console, github_factory=github_factory)
+        target = read_target(settings)
     except GateError as exc:
+        # Nothing was evaluated and no status is posted: an event llm-gate does not gate must
+        # not leave a status that reads like a verdict.
         console.error(str(exc))
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         return 1
+    try:
+        return _gate(settings, console, target, github_factory)
+    finally:
+        created = [Path(settings.cache_dir), settings.results_path]
+        hand_back(roots_to_hand_back(created, settings.workspace), settings.workspace)
+
+
+def _gate(
+    settings: Settings,
+    console: Console,
+    target: GateTarget,
+    github_factory: Callable[[Settings], Any] | None,
+) -> int:
+    """Evaluate the change `target` names, post what it says to post, return the exit code."""
+    if target.event == "pull_request_target":
+        console.warning(
+            "pull_request_target with `allow-pull-request-target: true`: llm-gate is reading "
+            "this pull request's files with a write token and the repository's secrets; make "
+            "sure a maintainer approved this run after reading the change"
+        )
+    if target.note:
+        console.info(f"llm-gate: {target.note}")
     github = _github(settings, github_factory, console)
-    status = StatusReporter(github, console, pr.head_sha, settings)
+    refusals = Refusals(console, fork=target.fork)
+    status = StatusReporter(
+        github, console, target.head_sha if target.status else None, settings, refusals
+    )
     status.post("pending", "Evaluating the change…")
     info = RunInfo(
         repository=settings.github_repository,
         config_path=settings.config,
         run_url=settings.run_url,
-        base_ref=pr.base_sha,
-        head_ref=pr.head_sha,
+        base_ref=target.base_label,
+        head_ref=target.head_label,
     )
     try:
         git = Git(settings.workspace)
-        base_rev = _base_commit(git, settings.base_ref or pr.base_sha)
-        outcome = evaluate_change(settings, console, git, base_rev, info, head_sha=pr.head_sha)
-        report = outcome.report
+        try:
+            base_rev = _base_commit(git, target)
+        except GitError as exc:
+            report = _report_from_pr_files(settings, git, github, target, info, exc)
+        else:
+            outcome = evaluate_change(
+                settings,
+                console,
+                git,
+                base_rev,
+                info,
+                head_sha=target.head_sha,
+                fork_repo=(target.head_repo or "") if target.fork else None,
+            )
+            report = outcome.report
     except GateError as exc:
         console.error(str(exc))
         report = render_report(None, None, {}, info, error=str(exc))
@@ -304,29 +347,73 @@ def run_action(
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         raise
     try:
-        publish(report, settings, console, github, pr)
+        publish(report, settings, console, github, target, refusals)
     finally:
         state, description = status_for(report, settings.fail_on)
         status.post(state, description)
+        refusals.report()
     return exit_code(report.verdict, settings.fail_on)
 
 
-def _base_commit(git: Git, base: str) -> str:
-    """The fork point of the PR: merge base of the base commit and the checked-out HEAD."""
+def _report_from_pr_files(
+    settings: Settings,
+    git: Git,
+    github: Any,
+    target: GateTarget,
+    info: RunInfo,
+    error: GitError,
+) -> Report:
+    """The base commit is not in the checkout (shallow clone): ask GitHub which files the PR
+    changes. When none of them is one a suite could depend on, the gate can still say so
+    without reading the base side; otherwise the git error stands (it asks for
+    `fetch-depth: 0`)."""
+    if github is None or target.pr_number is None:
+        raise error
     try:
-        return git.merge_base(base, "HEAD")
-    except GitError:
-        raise
+        changed = [path for _status, path, _old in github.list_pr_files(target.pr_number)]
+    except CannotPublish:
+        raise error from None
+    config = _load_config(git, None, settings.config)
+    if possibly_relevant(config, settings.config, changed):
+        raise error
+    changes = ChangeSet(
+        base_sha=target.base,
+        head_sha=target.head_sha,
+        changed_paths=tuple(sorted(changed)),
+        files=(),
+        values=(),
+        suites_to_run=(),
+    )
+    return render_report(None, changes, {}, info)
+
+
+def _base_commit(git: Git, target: GateTarget) -> str:
+    """The fork point: merge base of the target's base and the checked-out HEAD.
+
+    A branch name is looked up as `origin/<name>` first (actions/checkout fetches the other
+    branches as remote-tracking refs only), then as given.
+    """
+    if target.base_is_branch:
+        with contextlib.suppress(GitError):
+            return git.merge_base(f"origin/{target.base}", "HEAD")
+    return git.merge_base(target.base, "HEAD")
 
 
 def _github(settings: Settings, factory: Callable[[Settings], Any] | None, console: Console) -> Any:
     if settings.github_token is None or not settings.github_repository:
-        console.warning("no GitHub token or repository: the report goes to the job summary only")
+        console.info(
+            "llm-gate: no `github-token` (or GITHUB_REPOSITORY): posting nothing; the report is "
+            f"in the job summary and in {settings.results_path}"
+        )
         return None
     if factory is not None:
         return factory(settings)
     from gate.github import PyGithubClient
 
+    # PyGithubClient's defaults are the production settings: 5 retries with exponential
+    # backoff (capped at 30 s) for 5xx, 429 and dropped connections, secondary rate limits
+    # waited out (Retry-After, at most 60 s a time), a primary one only up to 2 minutes, and
+    # GitHub's advice of at least a second between writes.
     return PyGithubClient(
         settings.github_token.get_secret_value(),
         settings.github_repository,
@@ -334,21 +421,54 @@ def _github(settings: Settings, factory: Callable[[Settings], Any] | None, conso
     )
 
 
-class StatusReporter:
-    """Posts the commit status on the PR's head SHA; failures to post are warnings, not crashes."""
+class Refusals:
+    """The writes GitHub refused for a missing permission, reported once, in one line, at the end
+    (a read-only token is refused the status and the comment: one line names both entries)."""
 
-    def __init__(self, github: Any, console: Console, sha: str, settings: Settings):
+    def __init__(self, console: Console, *, fork: bool = False):
+        self.console = console
+        self.fork = fork
+        self.permissions: list[str] = []
+
+    def add(self, exc: MissingPermission) -> None:
+        if exc.permission not in self.permissions:
+            self.permissions.append(exc.permission)
+
+    def report(self) -> None:
+        if not self.permissions:
+            return
+        from gate.github import missing_permissions_message
+
+        self.console.warning(missing_permissions_message(self.permissions, fork=self.fork))
+        self.permissions = []
+
+
+class StatusReporter:
+    """Posts the commit status on the run's own head SHA (`sha`; None: no status for this
+    event). Failures to post are warnings, not crashes; once GitHub refuses it for a missing
+    permission, it stops asking and `refusals` names the permission at the end."""
+
+    def __init__(
+        self,
+        github: Any,
+        console: Console,
+        sha: str | None,
+        settings: Settings,
+        refusals: Refusals | None = None,
+        *,
+        target_url: str | None = None,
+    ):
         self.github = github
         self.console = console
         self.sha = sha
         self.context = settings.status_context
-        self.target_url = settings.run_url
+        self.target_url = target_url or settings.run_url
+        self.refusals = refusals or Refusals(console)
+        self.refused = False
 
     def post(self, state: str, description: str) -> None:
-        if self.github is None:
+        if self.github is None or self.sha is None or self.refused:
             return
-        from gate.errors import CannotPublish
-
         try:
             self.github.set_status(
                 self.sha,
@@ -357,6 +477,9 @@ class StatusReporter:
                 self.context,
                 self.target_url,
             )
+        except MissingPermission as exc:
+            self.refused = True
+            self.refusals.add(exc)
         except CannotPublish as exc:
             self.console.warning(str(exc))
 
@@ -367,14 +490,18 @@ def _cap(text: str, limit: int) -> str:
 
 def status_for(report: Report, fail_on: str) -> tuple[str, str]:
     """The commit state for a verdict (DESIGN.md, "Commit status")."""
-    verdict = report.verdict
+    return status_for_verdict(report.verdict, report.headline, fail_on)
+
+
+def status_for_verdict(verdict: Verdict, headline: str, fail_on: str) -> tuple[str, str]:
+    """The commit state and description for a verdict and its headline."""
     if verdict is Verdict.ERROR:
-        return "error", report.headline
+        return "error", headline
     if verdict is Verdict.FAIL:
-        return ("success" if fail_on == "never" else "failure"), report.headline
+        return ("success" if fail_on == "never" else "failure"), headline
     if verdict is Verdict.INCONCLUSIVE:
-        return ("failure" if fail_on == "inconclusive" else "success"), report.headline
-    return "success", report.headline
+        return ("failure" if fail_on == "inconclusive" else "success"), headline
+    return "success", headline
 
 
 def exit_code(verdict: Verdict, fail_on: str) -> int:
@@ -388,10 +515,19 @@ def exit_code(verdict: Verdict, fail_on: str) -> int:
 
 
 def publish(
-    report: Report, settings: Settings, console: Console, github: Any, pr: PullRequest
+    report: Report,
+    settings: Settings,
+    console: Console,
+    github: Any,
+    target: GateTarget,
+    refusals: Refusals | None = None,
 ) -> None:
-    """Write the report files, outputs and job summary, then the sticky comment."""
-    report_dir = Path(settings.runner_temp or ".llm-gate")
+    """Write the report files, outputs and job summary, then the sticky comment.
+
+    The report, the JSON results and, for a pull request, the manifest that `mode: publish`
+    posts from go to `results-dir` (the directory the two-workflow pattern uploads).
+    """
+    report_dir = settings.results_path
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / "llm-gate-report.md"
     results_path = report_dir / "llm-gate-results.json"
@@ -400,10 +536,15 @@ def publish(
         results_path,
         json.dumps(report.results, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
     )
+    if target.pr_number is not None:
+        manifest = build_manifest(
+            report, pr_number=target.pr_number, head_sha=target.head_sha, config=settings.config
+        )
+        _atomic_write(report_dir / MANIFEST_NAME, manifest)
     append_summary(settings.github_step_summary, report.summary)
     comment_url = ""
-    if github is not None and settings.comment == "update":
-        comment_url = _post_comment(report, settings, console, github, pr) or ""
+    if github is not None and settings.comment == "update" and target.comments:
+        comment_url = _post_comment(report, settings, console, github, target, refusals) or ""
     write_outputs(
         settings.github_output,
         {
@@ -415,25 +556,255 @@ def publish(
             "regressed-cases": str(report.regressed_cases),
         },
     )
-    console.info(f"llm-gate: {report.headline}")
+    annotate(report, console)
+    with console.untrusted():  # the headline may quote a metric name, a case id, a file name
+        console.info(f"llm-gate: {report.headline}")
+
+
+def annotate(report: Report, console: Console) -> None:
+    """Put the report's annotations (≤ 10 per level) on the changed lines of the suites' files."""
+    for note in report.annotations:
+        show = console.warning if note.level == "warning" else console.notice
+        show(note.message, file=note.file, line=note.line, end_line=note.end_line, title=note.title)
 
 
 def _post_comment(
-    report: Report, settings: Settings, console: Console, github: Any, pr: PullRequest
+    report: Report,
+    settings: Settings,
+    console: Console,
+    github: Any,
+    target: GateTarget,
+    refusals: Refusals | None = None,
 ) -> str | None:
-    from gate.errors import CannotPublish
+    """Create or update the one sticky comment, unless a newer commit of the PR owns it.
 
+    Two runs for one PR can overlap (rapid pushes). A run whose head is no longer the PR's
+    head leaves the comment to the newer run (its status still goes on its own commit). Two
+    runs that both found no comment both create one: each then looks again, and a run whose
+    comment is not the oldest deletes its own and, if it is still the PR's head, writes its
+    report into the oldest. (A retried POST whose first answer was lost leaves a duplicate
+    the same way.) Leftover duplicates are deleted by the next run that finds the comment.
+    """
+    number = target.pr_number
+    if number is None:
+        return None
     marker = comment_marker(settings.config)
     try:
-        existing = github.find_sticky_comment(pr.number, marker)
+        if _is_stale(github, console, target, number):
+            return None
+        existing = github.find_sticky_comment(number, marker)
+        _delete_duplicates(github)
         if existing is not None:
             return str(github.update_comment(existing.id, report.comment).html_url)
         if report.verdict is Verdict.SKIPPED:
             return None  # nothing relevant changed: never open a new comment just to say so
-        return str(github.create_comment(pr.number, report.comment).html_url)
+        created = github.create_comment(number, report.comment)
+        kept = github.find_sticky_comment(number, marker)
+        if kept is None or kept.id == created.id:
+            return str(created.html_url)
+        with contextlib.suppress(CannotPublish):  # only our own: the other run owns its copy
+            github.delete_comment(created.id)
+        if _is_stale(github, console, target, number):
+            return str(kept.html_url)
+        return str(github.update_comment(kept.id, report.comment).html_url)
+    except MissingPermission as exc:
+        (refusals or Refusals(console)).add(exc)
+        return None
     except CannotPublish as exc:
         console.warning(f"{exc}; the full report is in the job summary")
         return None
+
+
+def _is_stale(github: Any, console: Console, target: GateTarget, number: int) -> bool:
+    """True when the PR's head has moved past this run's commit (GET .../pulls/{number})."""
+    current = str(github.pull_head_sha(number))
+    if current == target.head_sha:
+        return False
+    console.info(
+        f"llm-gate: PR #{number} has moved on to {escape_plain(current[:12])}: its comment is "
+        f"left to that commit's run; the status of {target.head_sha[:12]} is set all the same"
+    )
+    return True
+
+
+def _delete_duplicates(github: Any) -> None:
+    """Delete the newer marker comments the last find skipped (leftovers of an earlier race;
+    a run racing with this one may delete one first, hence the 404 is ignored)."""
+    for comment_id in github.duplicate_comment_ids:
+        with contextlib.suppress(CannotPublish):
+            github.delete_comment(comment_id)
+
+
+# --------------------------------------------------------------------------- mode: publish
+
+
+def run_publish(
+    settings: Settings,
+    console: Console,
+    *,
+    github_factory: Callable[[Settings], Any] | None = None,
+) -> int:
+    """`mode: publish`: post the comment and status of a pull_request run's results artifact.
+
+    It runs on `workflow_run` with a write token and never checks out or runs the pull
+    request's code. The artifact came from that run, which may have run code the pull request
+    controls: it is checked strictly (gate/artifact.py), must be for the commit GitHub says the
+    run evaluated, and its comment goes up only while that commit is the PR's head.
+    """
+    if settings.github_event_name != "workflow_run":
+        raise UnsupportedEvent(
+            "input `mode`: 'publish' runs `on: workflow_run` and posts the results artifact of "
+            f"a pull_request run, not on '{settings.github_event_name}'; no status was posted"
+        )
+    source = parse_workflow_run(read_event(settings))
+    if source.event != "pull_request":
+        raise UnsupportedEvent(
+            f"the workflow run was triggered by '{source.event}': `mode: publish` posts the "
+            "results of pull_request runs; no status was posted"
+        )
+    github = _github(settings, github_factory, console)
+    if github is None:
+        raise ConfigError(
+            "input `github-token`: `mode: publish` needs a token with `pull-requests: write` "
+            "and `statuses: write` to post the results"
+        )
+    refusals = Refusals(console)
+    status = StatusReporter(
+        github, console, source.head_sha, settings, refusals, target_url=source.run_url
+    )
+    try:
+        return _post_artifact(settings, console, github, source, status, refusals)
+    except BaseException:
+        status.post("error", "llm-gate crashed before it could post the results; see the log")
+        raise
+
+
+def _post_artifact(
+    settings: Settings,
+    console: Console,
+    github: Any,
+    source: WorkflowRunSource,
+    status: StatusReporter,
+    refusals: Refusals,
+) -> int:
+    """Check the artifact, then post its comment and status; returns the exit code."""
+    try:
+        manifest = _read_manifest(settings, source)
+    except GateError as exc:
+        console.error(str(exc))
+        status.post("error", f"Not published: {escape_plain(str(exc))}")
+        write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
+        refusals.report()
+        return 1
+    verdict = Verdict(manifest.verdict)
+    headline = escape_plain(manifest.headline)
+    state, description = status_for_verdict(verdict, headline, settings.fail_on)
+    warning = None
+    if source.fork and state == "success":
+        warning = _untrusted_fork_change(github, manifest.pr_number)
+        if warning is not None:
+            state, description = "error", f"Not trusted: {warning}"
+    comment = render_relayed_comment(
+        manifest.comment,
+        config_path=manifest.config,
+        head_sha=source.head_sha,
+        run_url=source.run_url,
+        fork=source.fork,
+        warning=warning,
+    )
+    report = Report(
+        verdict=verdict,
+        headline=headline,
+        comment=comment,
+        summary="",
+        results={},
+        regressions=manifest.regressions,
+        regressed_cases=manifest.regressed_cases,
+    )
+    target = GateTarget(
+        event="workflow_run",
+        head_sha=source.head_sha,
+        base="",
+        base_is_branch=False,
+        base_label="",
+        head_label=source.head_sha,
+        status=True,
+        pr_number=manifest.pr_number,
+        fork=source.fork,
+        head_repo=source.head_repo,
+    )
+    comment_url = ""
+    if settings.comment == "update":
+        posting = settings.model_copy(update={"config": manifest.config})
+        comment_url = _post_comment(report, posting, console, github, target, refusals) or ""
+    status.post(state, description)
+    folder = settings.results_path
+    write_outputs(
+        settings.github_output,
+        {
+            "verdict": verdict.value,
+            "report-path": _existing(folder / "llm-gate-report.md"),
+            "results-path": _existing(folder / "llm-gate-results.json"),
+            "comment-url": comment_url,
+            "regressions": str(manifest.regressions),
+            "regressed-cases": str(manifest.regressed_cases),
+        },
+    )
+    refusals.report()
+    console.info(
+        f"llm-gate: posted the results of PR #{manifest.pr_number} at {source.head_sha[:12]}: "
+        f"{state}"
+    )
+    return exit_code(verdict, settings.fail_on)
+
+
+def _read_manifest(settings: Settings, source: WorkflowRunSource) -> PublishManifest:
+    """The artifact's manifest, checked and tied to the run's commit and pull request."""
+    path = settings.results_path / MANIFEST_NAME
+    shown = f"{settings.results_dir or path.parent}/{MANIFEST_NAME}"
+    if path.is_symlink() or not path.is_file():
+        where = f" (see {source.run_url})" if source.run_url else ""
+        raise ArtifactError(
+            f"{shown}: no llm-gate results: the pull_request run did not upload them, or "
+            f"`results-dir` is not where the artifact was downloaded{where}; re-run that run"
+        )
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ArtifactError(f"{shown}: larger than llm-gate writes; refusing to read it")
+    manifest = parse_manifest(path.read_bytes(), shown)
+    if manifest.head_sha != source.head_sha:
+        raise ArtifactError(
+            f"{shown}: the results are for commit {manifest.head_sha[:12]}, not "
+            f"{source.head_sha[:12]}, which the workflow run evaluated; refusing to post them"
+        )
+    if source.pr_numbers and manifest.pr_number not in source.pr_numbers:
+        raise ArtifactError(
+            f"{shown}: the results name PR #{manifest.pr_number}, which the workflow run is not "
+            "for; refusing to post them"
+        )
+    return manifest
+
+
+def _untrusted_fork_change(github: Any, number: int) -> str | None:
+    """Why a pass that a fork's own run reports cannot be trusted, if it cannot.
+
+    The fork's run used the fork's copy of the workflow: a pull request that changes anything
+    under `.github/` could have written any results. (A pull request of this repository's own
+    branches needs write access, with which its author could set the status directly.)
+    """
+    try:
+        files = github.list_pr_files(number)
+    except CannotPublish:
+        return "could not list the fork PR's files to check its workflow; evaluate it here"
+    if len(files) >= 3000:
+        return "the fork PR changes 3,000+ files, too many to check its workflow"
+    for _status, path, previous in files:
+        if any(p and p.startswith(".github/") for p in (path, previous)):
+            return "the fork PR changes .github/, so its own run's results prove nothing"
+    return None
+
+
+def _existing(path: Path) -> str:
+    return str(path) if path.is_file() and not path.is_symlink() else ""
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -14,6 +14,9 @@ from enum import StrEnum
 from typing import Any, Literal
 
 Side = Literal["base", "head"]
+# What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes, without
+# building an encoder for every request key.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 SIDES: tuple[Side, Side] = ("base", "head")
 
 
@@ -121,16 +124,13 @@ class ChatRequest:
 
     @property
     def key(self) -> str:
-        canonical = json.dumps(
+        canonical = _CANONICAL_JSON.encode(
             {
                 "provider": self.provider,
                 "base_url": self.base_url,
                 "body": self.payload(),
                 "repeat": self.repeat,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
+            }
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -362,6 +362,18 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Annotation:
+    """A workflow annotation on changed lines of a file: `::warning file=…,line=…::message`."""
+
+    level: Literal["warning", "notice"]
+    file: str  # relative to the repository root
+    line: int  # 1-based, on the head side
+    end_line: int
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     verdict: Verdict
     headline: str  # one line, also the commit status description (≤ 140 chars)
@@ -370,3 +382,5 @@ class Report:
     results: dict[str, Any]  # the JSON written to results-path
     regressions: int
     regressed_cases: int
+    # for the log, at most 10 per level (GitHub's limit); the rest are listed in `summary`
+    annotations: tuple[Annotation, ...] = ()

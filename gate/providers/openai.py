@@ -2,9 +2,10 @@
 
 It owns the request URL (`OPENAI_BASE_URL` semantics as in the OpenAI SDK), the shared HTTP
 client (httpx over the aiohttp transport, sized to the run's concurrency), retries with
-exponential backoff and jitter that honour `Retry-After`, and turning an answer into a
-`Completion`. The API key goes into the Authorization header and nowhere else: not in
-messages, reprs or the cache.
+exponential backoff and jitter that honour `Retry-After`, telling the run's `Throttle` about
+rate limits (each attempt takes a slot of it), and turning an answer into a `Completion`.
+The API key goes into the Authorization header and nowhere else: not in messages, reprs or
+the cache.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import email.utils
 import json
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,11 +28,13 @@ from httpx_aiohttp import HttpxAiohttpClient
 from gate.errors import ProviderUnavailable
 from gate.models import ChatRequest, Usage
 from gate.providers import BadResponse, Completion, RequestRejected
+from gate.throttle import Throttle
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # 408 (timeout), 409 (lock conflict), 429 (rate limit) and 5xx are worth another attempt, as
 # the OpenAI SDK decides: https://github.com/openai/openai-python#retries
 RETRY_STATUSES = frozenset({408, 409, 429})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,8 @@ class _RetryableStatus(Exception):
 class OpenAIProvider:
     """Chat completions against api.openai.com or any OpenAI-compatible endpoint.
 
-    A request's own `base_url` (set by the plan) wins over the provider's default.
+    A request's own `base_url` (set by the plan) wins over the provider's default. With a
+    `throttle`, each attempt waits for a slot of it and reports 429s and successes to it.
     """
 
     def __init__(
@@ -114,14 +119,19 @@ class OpenAIProvider:
         client: httpx.AsyncClient,
         *,
         retry: RetryPolicy | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._api_key = api_key or None
         self._base_url = base_url
         self._client = client
         self._retry = retry or RetryPolicy()
-        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        self._throttle = throttle
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
-            self._headers["Authorization"] = f"Bearer {self._api_key}"
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        # parsed once, not for every request (httpx re-parses a str URL and a dict each time)
+        self._headers = httpx.Headers(headers)
+        self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
@@ -183,10 +193,24 @@ class OpenAIProvider:
         )
 
     async def _attempt(self, url: str, body: bytes, model: str) -> Completion:
-        started = time.perf_counter()
-        response = await self._client.post(url, content=body, headers=self._headers)
-        latency_ms = (time.perf_counter() - started) * 1000
+        throttle = self._throttle
+        generation = await throttle.acquire() if throttle is not None else 0
+        try:
+            target = self._urls.get(url)
+            if target is None:
+                target = self._urls[url] = httpx.URL(url)
+            started = time.perf_counter()
+            response = await self._client.post(target, content=body, headers=self._headers)
+            latency_ms = (time.perf_counter() - started) * 1000
+        finally:
+            if throttle is not None:
+                throttle.release()
         status = response.status_code
+        if throttle is not None:
+            if status == 429:
+                throttle.rate_limited(generation)
+            elif status == 200:
+                throttle.succeeded()
         if status == 200:
             return self._completion(response, model, latency_ms)
         if status in RETRY_STATUSES or status >= 500:
@@ -228,7 +252,7 @@ class OpenAIProvider:
 
     def _scrub(self, text: str) -> str:
         """Defence in depth: a server may echo what it was sent."""
-        text = " ".join(text.split())
+        text = _valid_text(" ".join(text.split()))
         return text.replace(self._api_key, "***") if self._api_key else text
 
 
@@ -247,7 +271,13 @@ def _message_text(message: Mapping[str, Any]) -> str:
         parts.append(json.dumps(rendered, ensure_ascii=False, sort_keys=True))
     if not parts and message.get("refusal"):
         parts.append(str(message["refusal"]))
-    return "\n".join(parts)
+    return _valid_text("\n".join(parts))
+
+
+def _valid_text(text: str) -> str:
+    """`text` with unpaired surrogates (a JSON `\\ud800` escape) as U+FFFD: a model's answer
+    must be text that UTF-8 files, request bodies and the PR comment can hold."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _render_call(call: Mapping[str, Any]) -> dict[str, Any]:

@@ -207,25 +207,33 @@ def run_gate(tmp_path: Path, github: FakeGitHub, openai: FakeOpenAI):  # type: i
     """Run entrypoint.py as the runner runs the container, and collect what it left."""
     counter = iter(range(1, 100))
 
-    def run(repo: PullRequestRepo, **inputs: str) -> Run:
+    def run(
+        repo: PullRequestRepo,
+        *,
+        event_name: str = "pull_request",
+        event: dict[str, Any] | None = None,
+        **inputs: str,
+    ) -> Run:
+        """One run; `event` replaces the pull_request payload (`event_name` names it)."""
         n = next(counter)
         runner_temp = tmp_path / f"runner-temp-{n}"
         runner_temp.mkdir()
         home = tmp_path / "home"
         home.mkdir(exist_ok=True)
         event_path = runner_temp / "event.json"
-        event_path.write_text(
-            json.dumps(
-                pull_request_event(
-                    number=PR_NUMBER,
-                    base_sha=repo.base_sha,
-                    head_sha=repo.head_sha,
-                    repository=REPOSITORY,
-                )
+        if event is None:
+            event = pull_request_event(
+                number=PR_NUMBER,
+                base_sha=repo.base_sha,
+                head_sha=repo.head_sha,
+                repository=REPOSITORY,
             )
-        )
-        if PR_NUMBER not in github._pulls:
-            github.add_pull(PR_NUMBER, head_sha=repo.head_sha, base_sha=repo.base_sha)
+        event_path.write_text(json.dumps(event))
+        if event_name == "pull_request":
+            if PR_NUMBER not in github._pulls:
+                github.add_pull(PR_NUMBER, head_sha=repo.head_sha, base_sha=repo.base_sha)
+            else:  # the push that triggered this run moved the pull request's head
+                github.push_to_pull(PR_NUMBER, repo.head_sha)
         output_file = runner_temp / "output"
         summary_file = runner_temp / "summary.md"
         output_file.touch()
@@ -235,7 +243,7 @@ def run_gate(tmp_path: Path, github: FakeGitHub, openai: FakeOpenAI):  # type: i
             "HOME": str(home),
             "GITHUB_ACTIONS": "true",
             "CI": "true",
-            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_NAME": event_name,
             "GITHUB_EVENT_PATH": str(event_path),
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_API_URL": github.url,
@@ -276,3 +284,113 @@ def run_gate(tmp_path: Path, github: FakeGitHub, openai: FakeOpenAI):  # type: i
         )
 
     return run
+
+
+# --------------------------------------------------------------------------- issue 4 helpers
+# Any number of pull requests (one repository each) through one pair of fake servers, and leak
+# checks over everything a run leaves behind (tests/fakes/runner.py reads the log as the
+# runner does).
+
+
+def new_pull_request_repo(root: Path, files: dict[str, str] | None = None) -> PullRequestRepo:
+    """A repository in `root` with the app (or `files`) committed on `main`."""
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    write(root, app_files() if files is None else files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return PullRequestRepo(root, base_sha=git(root, "rev-parse", "HEAD"))
+
+
+def run_entrypoint(
+    repo: PullRequestRepo,
+    github: FakeGitHub,
+    openai_url: str,
+    runner_temp: Path,
+    cache_dir: Path,
+    *,
+    pr_number: int = PR_NUMBER,
+    **inputs: str,
+) -> Run:
+    """entrypoint.py for pull request `pr_number` of `repo`, as the runner runs the container
+    (the environment of `run_gate`, for any number of pull requests and in parallel)."""
+    runner_temp.mkdir(parents=True)
+    (runner_temp / "home").mkdir()
+    event_path = runner_temp / "event.json"
+    event = pull_request_event(
+        number=pr_number, base_sha=repo.base_sha, head_sha=repo.head_sha, repository=REPOSITORY
+    )
+    event_path.write_text(json.dumps(event), encoding="utf-8")
+    if pr_number not in github._pulls:
+        github.add_pull(pr_number, head_sha=repo.head_sha, base_sha=repo.base_sha)
+    else:  # the push that triggered this run moved the pull request's head
+        github.push_to_pull(pr_number, repo.head_sha)
+    output_file = runner_temp / "output"
+    summary_file = runner_temp / "summary.md"
+    output_file.touch()
+    summary_file.touch()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(runner_temp / "home"),
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_API_URL": github.url,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "1234",
+        "GITHUB_WORKSPACE": str(repo.root),
+        "GITHUB_OUTPUT": str(output_file),
+        "GITHUB_STEP_SUMMARY": str(summary_file),
+        "GITHUB_SHA": git(repo.root, "rev-parse", "HEAD"),
+        "RUNNER_TEMP": str(runner_temp),
+        "INPUT_GITHUB-TOKEN": GITHUB_TOKEN,
+        "INPUT_CONFIG": "llm-gate.yml",
+        "INPUT_FAIL-ON": "regression",
+        "INPUT_COMMENT": "update",
+        "INPUT_CONCURRENCY": "8",
+        "INPUT_CACHE-DIR": str(cache_dir),
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": openai_url,
+        **repo.extra_env,
+        **{f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()},
+    }
+    done = subprocess.run(
+        [sys.executable, str(ENTRYPOINT)],
+        cwd=repo.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Run(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        _parse_outputs(output_file.read_text(encoding="utf-8")),
+        summary_file.read_text(encoding="utf-8"),
+        runner_temp,
+    )
+
+
+def assert_no_secrets(run: Run, github: FakeGitHub, *roots: Path) -> None:
+    """Neither the provider key nor the GitHub token, nor a 12-character piece of either,
+    appears in stdout, stderr, the summary, the outputs, any comment or status, or any file
+    under `roots` (.git included). `::add-mask::` lines are the one place a secret may be
+    printed: the runner consumes them."""
+    stdout = "\n".join(
+        line for line in run.stdout.splitlines() if not line.startswith("::add-mask::")
+    )
+    posted = [c.body for c in github._comments] + [s.description or "" for s in github._statuses]
+    texts = [stdout, run.stderr, run.summary, *run.outputs.values(), *posted]
+    for secret in (API_KEY, GITHUB_TOKEN):
+        assert f"::add-mask::{secret}" in run.stdout
+        for piece in (secret, secret[len(secret) // 2 - 6 :][:12]):
+            assert not any(piece in text for text in texts), f"{secret[:6]}… leaked"
+            for root in roots:
+                for path in root.rglob("*"):
+                    if path.is_file():
+                        assert piece.encode() not in path.read_bytes(), (
+                            f"{secret[:6]}… leaked into {path}"
+                        )

@@ -7,12 +7,10 @@ from pathlib import Path
 import pytest
 
 from tests.end_to_end.conftest import (
-    API_KEY,
     BAD_SYSTEM,
-    GITHUB_TOKEN,
     MODELS,
     PR_NUMBER,
-    Run,
+    assert_no_secrets,
 )
 from tests.fakes.github_server import FakeGitHub
 
@@ -27,25 +25,6 @@ def _status(github: FakeGitHub, sha: str) -> tuple[str, str]:
 
 def _bodies(github: FakeGitHub) -> list[str]:
     return [c.body for c in github.comments(PR_NUMBER)]
-
-
-def _assert_no_secret(run: Run, github: FakeGitHub, *roots: Path) -> None:
-    # `::add-mask::` lines are consumed by the runner (they make it redact the value): the only
-    # place a secret may be printed.
-    stdout = "\n".join(
-        line for line in run.stdout.splitlines() if not line.startswith("::add-mask::")
-    )
-    for secret in (API_KEY, GITHUB_TOKEN):
-        assert f"::add-mask::{secret}" in run.stdout
-        assert secret not in stdout and secret not in run.stderr
-        assert secret not in run.summary and all(secret not in v for v in run.outputs.values())
-        assert all(secret not in body for body in _bodies(github))
-        for root in roots:
-            for path in root.rglob("*"):
-                if path.is_file() and ".git" not in path.parts:
-                    assert secret.encode() not in path.read_bytes(), (
-                        f"{secret[:6]}… leaked into {path}"
-                    )
 
 
 def test_system_prompt_regression_fails_with_one_comment(
@@ -75,8 +54,8 @@ def test_system_prompt_regression_fails_with_one_comment(
     assert len(_bodies(github)) == 1
     assert len(openai.requests) == requests_first, "a re-run of the same PR sent model requests"
     assert _status(github, pr_repo.head_sha)[0] == "failure"
-    _assert_no_secret(run, github, pr_repo.root, run.runner_temp, tmp_path / "cache")
-    _assert_no_secret(again, github, again.runner_temp)
+    assert_no_secrets(run, github, pr_repo.root, run.runner_temp, tmp_path / "cache")
+    assert_no_secrets(again, github, again.runner_temp)
 
 
 def test_readme_only_change_skips(pr_repo, github, openai, run_gate):  # type: ignore[no-untyped-def]

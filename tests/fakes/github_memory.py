@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gate.errors import CannotPublish
+from gate.errors import CannotPublish, MissingPermission
 from gate.github import (
     COMMENT_PERMISSION,
     MAX_COMMENT_CHARS,
@@ -54,6 +54,7 @@ class MemoryGitHub:
     comments: list[MemoryComment] = field(default_factory=list)
     statuses: list[MemoryStatus] = field(default_factory=list)
     pr_files: dict[int, list[tuple[str, str, str | None]]] = field(default_factory=dict)
+    pull_heads: dict[int, str] = field(default_factory=dict)  # PR number → current head SHA
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     duplicate_comment_ids: tuple[int, ...] = ()
     _next_id: int = 1
@@ -113,7 +114,8 @@ class MemoryGitHub:
             raise ValueError(f"state must be one of {sorted(STATUS_STATES)}, got {state!r}")
         if self.read_only:
             action = f"set the {context!r} status on {sha[:12]}"
-            raise CannotPublish(missing_permission_message(action, STATUS_PERMISSION))
+            message = missing_permission_message(action, STATUS_PERMISSION)
+            raise MissingPermission(message, STATUS_PERMISSION)
         self.statuses.append(
             MemoryStatus(sha, state, truncate_description(description), context, target_url)
         )
@@ -121,6 +123,12 @@ class MemoryGitHub:
     def list_pr_files(self, pr_number: int) -> list[tuple[str, str, str | None]]:
         self.calls.append(("list_pr_files", (pr_number,)))
         return list(self.pr_files.get(pr_number, []))
+
+    def pull_head_sha(self, pr_number: int) -> str:
+        self.calls.append(("pull_head_sha", (pr_number,)))
+        if pr_number not in self.pull_heads:
+            raise CannotPublish(f"GitHub could not find PR #{pr_number} (404)")
+        return self.pull_heads[pr_number]
 
     # ------------------------------------------------------------------ helpers
 
@@ -136,7 +144,8 @@ class MemoryGitHub:
 
     def _check_write(self, body: str, action: str) -> None:
         if self.read_only:
-            raise CannotPublish(missing_permission_message(action, COMMENT_PERMISSION))
+            message = missing_permission_message(action, COMMENT_PERMISSION)
+            raise MissingPermission(message, COMMENT_PERMISSION)
         if len(body) > MAX_COMMENT_CHARS:
             raise CannotPublish(comment_too_long_message(len(body)))
 

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ GET_PULL = "GET /repos/{owner}/{repo}/pulls/{pull_number}"
 LIST_PULL_FILES = "GET /repos/{owner}/{repo}/pulls/{pull_number}/files"
 GET_USER = "GET /user"
 ANY_ROUTE = "*"
+RESET = 0  # not an HTTP status: the fake drops the connection with a TCP reset instead
 
 # GitHub enforces these, but the description does not state them (see the README next to it).
 MAX_COMMENT_CHARS = 65_536
@@ -245,10 +247,11 @@ class Fault:
     """The next `remaining` requests to `operation` get this answer instead of the real one."""
 
     operation: str
-    status: int
+    status: int  # RESET: drop the connection instead of answering
     body: Any
     headers: dict[str, str]
     remaining: int
+    after_serving: bool = False  # take effect first (a write GitHub did, its answer lost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +418,11 @@ class FakeGitHub:
         """Seed many comments at once (e.g. 250 to exercise pagination)."""
         return [self.add_comment(issue, b, user_login, user_type) for b in bodies]
 
+    def push_to_pull(self, number: int, head_sha: str) -> None:
+        """A push to pull request `number`'s branch: its head moves to `head_sha`."""
+        with self._lock:
+            self._pulls[number].head_sha = head_sha
+
     # ------------------------------------------------------------------ fault injection
 
     def inject_fault(
@@ -460,6 +468,17 @@ class FakeGitHub:
         """429 Too Many Requests with `Retry-After`."""
         headers = {"Retry-After": str(retry_after)}
         return self.inject_fault(operation, 429, times=times, headers=headers)
+
+    def reset_next(self, operation: str, *, times: int = 1, after_serving: bool = False) -> Fault:
+        """Drop the connection with a TCP reset on the next `times` requests to `operation`;
+        with `after_serving`, only after the request took effect (as when GitHub did the write
+        and its answer was lost on the way)."""
+        if operation != ANY_ROUTE and operation not in load_spec()["operations"]:
+            raise ValueError(f"unknown operation {operation!r}")
+        fault = Fault(operation, RESET, None, {}, times, after_serving)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
 
     def pending_faults(self) -> int:
         """How many injected fault answers have not been served yet."""
@@ -567,14 +586,29 @@ class FakeGitHub:
         path: str,
     ) -> _Reply:
         op = route.operation
-        docs = load_spec()["operations"][op].get("docsUrl", "https://docs.github.com/rest")
         fault = next(
             (f for f in self._faults if f.remaining > 0 and f.operation in (op, ANY_ROUTE)), None
         )
         if fault is not None:
             fault.remaining -= 1
-            return _Reply(fault.status, copy.deepcopy(fault.body), dict(fault.headers))
+            if not fault.after_serving:
+                return _Reply(fault.status, copy.deepcopy(fault.body), dict(fault.headers))
+            self._serve_unfaulted(route, params, query, headers, body, body_error, path)
+            return _Reply(RESET)
+        return self._serve_unfaulted(route, params, query, headers, body, body_error, path)
 
+    def _serve_unfaulted(
+        self,
+        route: _Route,
+        params: dict[str, str],
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        body: Any,
+        body_error: str | None,
+        path: str,
+    ) -> _Reply:
+        op = route.operation
+        docs = load_spec()["operations"][op].get("docsUrl", "https://docs.github.com/rest")
         self._check_auth(headers)
         not_found = _Reply(404, _error("Not Found", 404, docs))
         for name in route.integer_params & params.keys():
@@ -1055,6 +1089,12 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, body, extra = fake.handle(self.command, self.path, headers, raw)
+        if status == RESET:
+            # SO_LINGER with a zero timeout makes close() send RST: "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         payload = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         if body is not None:

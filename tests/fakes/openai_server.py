@@ -65,7 +65,8 @@ class FakeOpenAI:
     `timeout_every`th hangs for `hang_s`, every `malformed_every`th sends broken JSON, every
     `drop_every`th closes the connection unanswered. `script` lists faults (see FAULTS) for the
     next calls, before any of those; `down` answers everything with 503; above
-    `max_in_flight` concurrent requests the server answers 429.
+    `max_in_flight` concurrent requests the server answers 429. `error_retry_after` (None: no
+    header) is the `Retry-After` of the 500 and 503 answers, as servers that shed load send.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class FakeOpenAI:
         responder: Responder = echo,
         rate_limit_every: int = 0,
         retry_after: str | None = "0",
+        error_retry_after: str | None = None,
         error_every: int = 0,
         timeout_every: int = 0,
         hang_s: float = 5.0,
@@ -88,6 +90,7 @@ class FakeOpenAI:
         self.responder = responder
         self.rate_limit_every = rate_limit_every
         self.retry_after = retry_after
+        self.error_retry_after = error_retry_after
         self.error_every = error_every
         self.timeout_every = timeout_every
         self.hang_s = hang_s
@@ -210,13 +213,14 @@ class FakeOpenAI:
         if fault == "401":  # echoes the key, as some gateways do: the client must not repeat it
             sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
             return _error(401, f"Incorrect API key provided: {sent}.")
+        retry = {"Retry-After": self.error_retry_after} if self.error_retry_after else None
         if fault == "503":
-            return _error(503, "The server is overloaded or not ready yet.")
+            return _error(503, "The server is overloaded or not ready yet.", retry)
         if fault == "429":
             headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
             return _error(429, "Rate limit reached for requests.", headers)
         if fault == "500":
-            return _error(500, "The server had an error while processing your request.")
+            return _error(500, "The server had an error while processing your request.", retry)
         if fault == "timeout":
             assert self._closing is not None
             with contextlib.suppress(TimeoutError):

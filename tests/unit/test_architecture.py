@@ -9,6 +9,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gate"
 PURE = [
+    "annotate",
+    "artifact",
+    "events",
     "calibrate",
     "config",
     "datasets",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import stat
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from gate.cache import CacheUnwritable, CacheWriter, ResponseCache
+from gate.cache import FORMAT_VERSION, CacheUnwritable, CacheWriter, ResponseCache
 from gate.models import ChatRequest, Message, Usage
 from gate.providers import Completion
 
@@ -34,46 +33,69 @@ def test_round_trip_keeps_the_completion(tmp_path: Path) -> None:
     assert cache.get(REQUEST.key) == COMPLETION
 
 
-def test_layout_is_one_readable_file_per_key(tmp_path: Path) -> None:
-    """An entry lives at dir/ab/abcdef….json with mode 0644, holding the request body."""
+def test_layout_is_one_sqlite_file_holding_the_request(tmp_path: Path) -> None:
+    """Entries live in dir/responses.sqlite3, each with its request body and repeat index."""
     cache = ResponseCache(tmp_path)
-    key = REQUEST.key
-    cache.put(key, REQUEST, COMPLETION)
-    path = tmp_path / key[:2] / f"{key}.json"
-    assert path.is_file()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    entry = json.loads(path.read_text())
-    assert entry["request"]["body"] == REQUEST.payload()
-    assert entry["request"]["repeat"] == 1
-    assert entry["completion"]["text"] == "hi"
+    cache.put(REQUEST.key, REQUEST, COMPLETION)
+    assert [p.name for p in tmp_path.iterdir()] == ["responses.sqlite3"]
+    [(key, request, completion)] = list(cache.entries())
+    assert key == REQUEST.key
+    assert request["body"] == REQUEST.payload()
+    assert request["repeat"] == 1
+    assert completion == COMPLETION
+    with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (FORMAT_VERSION,)
+
+
+def test_many_keys_are_read_in_one_call(tmp_path: Path) -> None:
+    """get_many answers more keys than one SQL statement takes, and skips the absent ones."""
+    cache = ResponseCache(tmp_path)
+    requests = [ChatRequest("openai", "", "m", (Message("user", f"q{i}"),)) for i in range(1_200)]
+    cache.put_many([(r.key, r, COMPLETION) for r in requests[::2]])
+    found = cache.get_many(r.key for r in requests)
+    assert set(found) == {r.key for r in requests[::2]}
+    assert all(c == COMPLETION for c in found.values())
 
 
 def test_corrupt_entry_is_a_miss_and_is_rewritten(tmp_path: Path) -> None:
-    """A truncated or foreign file reads as a miss; the next put replaces it."""
+    """A row with a value of the wrong type is a miss; a put replaces it."""
     cache = ResponseCache(tmp_path)
     key = REQUEST.key
-    path = cache.path_for(key)
-    path.parent.mkdir(parents=True)
-    for junk in ('{"version": 1, "key": "', "[]", '{"version": 1, "key": "other"}', "\x00\xff"):
-        path.write_text(junk)
-        assert cache.get(key) is None
+    junk: list[tuple[str, object]] = [
+        ("text", b"\x00\xff"),
+        ("input_tokens", "many"),
+        ("latency_ms", "slow"),
+        ("finish_reason", b"stop"),
+    ]
+    for column, value in junk:
+        cache.put(key, REQUEST, COMPLETION)
+        with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+            db.execute(f"UPDATE responses SET {column} = ? WHERE key = ?", (value, key))
+        assert cache.get(key) is None, column
     cache.put(key, REQUEST, COMPLETION)
     assert cache.get(key) == COMPLETION
 
 
-def test_an_entry_moved_to_another_key_is_a_miss(tmp_path: Path) -> None:
-    """A file whose stored key differs from its name is not served for that name."""
+def test_a_file_that_is_not_a_database_is_a_miss_and_is_replaced(tmp_path: Path) -> None:
+    """A truncated or overwritten cache file reads as empty; the next write starts afresh."""
+    (tmp_path / "responses.sqlite3").write_bytes(b"SQLite format 3\x00 then garbage" * 10)
     cache = ResponseCache(tmp_path)
+    assert cache.get(REQUEST.key) is None
+    cache.check_writable()
     cache.put(REQUEST.key, REQUEST, COMPLETION)
-    other = "ab" + REQUEST.key[2:]
-    target = cache.path_for(other)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(cache.path_for(REQUEST.key).read_bytes())
-    assert cache.get(other) is None
+    assert ResponseCache(tmp_path).get(REQUEST.key) == COMPLETION
+
+
+def test_reading_an_empty_directory_creates_nothing(tmp_path: Path) -> None:
+    """Lookups (as in --replay) never create the database: a read-only directory is fine."""
+    cache = ResponseCache(tmp_path / "cache")
+    assert cache.get_many([REQUEST.key]) == {}
+    assert list(cache.entries()) == []
+    assert not (tmp_path / "cache").exists()
 
 
 def test_concurrent_writers_and_readers_never_see_half_an_entry(tmp_path: Path) -> None:
-    """Writes are atomic: racing readers see a whole entry or none; no temp file is left."""
+    """Writes are atomic: racing readers see a whole entry or none; no journal is left."""
     cache = ResponseCache(tmp_path)
     key = REQUEST.key
     long = Completion("x" * 200_000, Usage(1, 2), 5.0, "stop")
@@ -105,7 +127,7 @@ def test_concurrent_writers_and_readers_never_see_half_an_entry(tmp_path: Path) 
         # None only before the first write landed, never between two whole entries
         first_hit = mine.index(hits[0])
         assert None not in mine[first_hit:]
-    assert [p.name for p in tmp_path.rglob(".tmp-*")] == []
+    assert [p.name for p in tmp_path.iterdir()] == ["responses.sqlite3"]
 
 
 def test_no_credentials_in_the_stored_request(tmp_path: Path) -> None:
@@ -118,9 +140,9 @@ def test_no_credentials_in_the_stored_request(tmp_path: Path) -> None:
     )
     cache = ResponseCache(tmp_path)
     cache.put(request.key, request, COMPLETION)
-    text = cache.path_for(request.key).read_text()
-    assert "hunter2secret" not in text
-    assert json.loads(text)["request"]["base_url"] == "https://gw.example/v1"
+    assert b"hunter2secret" not in (tmp_path / "responses.sqlite3").read_bytes()
+    [(_key, stored, _completion)] = list(cache.entries())
+    assert stored["base_url"] == "https://gw.example/v1"
 
 
 def test_unwritable_directory_is_one_clear_error(tmp_path: Path) -> None:

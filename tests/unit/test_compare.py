@@ -588,3 +588,26 @@ def test_latency_percentiles_ignore_failed_calls() -> None:
     assert ops.latency_p95_ms == pytest.approx(np.percentile(np.arange(10, 201, 10), 95))
     assert ops.errors == 1
     assert suite.ops["head"].latency_p95_ms is None
+
+
+def test_a_p_value_that_underflows_to_zero_still_fails() -> None:
+    """3,000 pass→fail cases and no gain: p underflows to 0.0, which is significant, not
+    untested (it once fell through `p or 1.0` and read as inconclusive)."""
+    base, head = [1.0] * 3_000, [0.0] * 3_000
+    comparison = compare_results(make_plan((EXACT,)), make_results(paired("exact", base, head)))
+    exact = metric(comparison, "exact")
+    assert exact.p_value == 0.0
+    assert exact.verdict is Verdict.FAIL
+    assert comparison.verdict is Verdict.FAIL
+
+
+@pytest.mark.parametrize(("drops", "gains"), [(1, 0), (3, 1), (8, 1), (5, 5), (0, 4), (20, 3)])
+def test_binary_p_value_is_scipys_exact_binomial_test(drops: int, gains: int) -> None:
+    """The McNemar p-value is exactly scipy.stats.binomtest on the discordant pairs."""
+    ties = 10
+    base = [1.0] * drops + [0.0] * gains + [1.0] * ties
+    head = [0.0] * drops + [1.0] * gains + [1.0] * ties
+    got = metric(compare_results(make_plan((EXACT,)), make_results(paired("exact", base, head))),
+                 "exact").p_value  # fmt: skip
+    want = stats.binomtest(drops, drops + gains, 0.5, alternative="greater").pvalue
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)

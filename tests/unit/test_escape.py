@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gate.escape import (
     ZWJ,
+    ZWSP,
     clip,
     code_fence,
     escape_block,
@@ -48,6 +49,11 @@ HOSTILE = [
     "::set-output name=x::y",
     "::add-mask::secret",
     "::error::boom",
+    "  ::add-mask::indented",
+    "\u00a0::warning::nbsp",
+    "\u3000::error::ideographic space",
+    "##[add-mask]legacy",
+    "##[set-output name=verdict;]pass",
     ":",
     "&lt;b&gt;",
     "&amp;",
@@ -79,8 +85,9 @@ def no_issue_reference(text: str) -> bool:
 
 
 def no_command_line(text: str) -> bool:
-    """No line starts with `::` (a workflow command if it ever reached a job log)."""
-    return re.search(r"^::", text, re.MULTILINE) is None
+    """No line starts with `::` after its leading whitespace (the runner trims it), and no
+    legacy `##[` command appears anywhere (a workflow command if it ever reached a job log)."""
+    return re.search(r"^[^\S\n]*::", text, re.MULTILINE) is None and "##[" not in text
 
 
 def decoded(text: str) -> str:
@@ -176,7 +183,7 @@ def test_plain_has_no_control_characters(text: str, limit: int | None) -> None:
     """A terminal line has no escape sequence, newline or leading workflow command."""
     plain = escape_plain(text, limit)
     assert not any(unicodedata.category(c) == "Cc" and c != "\t" for c in plain)
-    assert not plain.startswith("::")
+    assert no_command_line(plain)
 
 
 @fast
@@ -204,3 +211,11 @@ def test_clip_marks_the_cut() -> None:
     assert clip("abcdef", 4) == "abc…"
     assert clip("abc", 4) == "abc"
     assert clip("abc", 0) == ""
+
+
+def test_indented_and_legacy_commands_are_broken() -> None:
+    """The runner trims leading whitespace before `::` and finds `##[` anywhere in a line."""
+    assert escape_plain("  ::add-mask::x") == f"  {ZWSP}::add-mask::x"
+    assert escape_plain("ok ##[add-mask]x") == f"ok ##{ZWSP}[add-mask]x"
+    assert neutralise_commands("a\n\t::error::b") == f"a\n\t{ZWSP}::error::b"
+    assert escape_block("x\n   ::set-output name=a::b") == "x\n   &#58;:set-output name=a::b"

@@ -40,7 +40,12 @@ from gate.models import (
     ValueChange,
     Verdict,
 )
-from gate.render import comment_marker, render_report, render_terminal
+from gate.render import (
+    comment_marker,
+    render_relayed_comment,
+    render_report,
+    render_terminal,
+)
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
 
@@ -814,3 +819,49 @@ def test_last_resort_keeps_markers_title_and_note() -> None:
         "### ❌ llm-gate: quality regressed in support-bot (judge −0.42, contains −12.5 pts)",
     ]
     assert "… truncated: the full report is in the [job summary" in text
+
+
+# --------------------------------------------------------------------------- forks, mode: publish
+
+
+def test_fork_not_evaluated(md: SnapshotAssertion) -> None:
+    """A fork PR whose change needs the model: `error`, never a pass; why, and what to do."""
+    report = report_for(None, stats={}, fork_repo="mallory/support-app")
+    assert report.verdict is Verdict.ERROR
+    assert report.headline.startswith("Not evaluated: fork PR (mallory/support-app)")
+    assert len(report.headline) <= 140
+    assert report.results["not_evaluated"] == {
+        "reason": "fork",
+        "head_repository": "mallory/support-app",
+    }
+    assert "merge queue" in report.summary.lower() and "| metric" not in report.comment
+    assert report.comment == md
+
+
+def test_relayed_comment_from_a_fork(md: SnapshotAssertion) -> None:
+    """`mode: publish` re-marks the artifact's comment, breaks mentions, says where it came from."""
+    body = (
+        "<!-- llm-gate config=other.yml -->\n<!-- llm-gate head=0000 -->\n### ✅ llm-gate: pass\n\n"
+        "Thanks @acme/everyone, see #12 | &#124; kept\n::add-mask::x\n"
+    )
+    comment = render_relayed_comment(
+        body,
+        config_path="llm-gate.yml",
+        head_sha=HEAD_SHA,
+        run_url="https://github.com/acme/support/actions/runs/77",
+        fork=True,
+        warning="the fork PR changes .github/, so its own run's results prove nothing",
+    )
+    lines = comment.split("\n")
+    assert lines[:2] == [comment_marker("llm-gate.yml"), f"<!-- llm-gate head={HEAD_SHA} -->"]
+    assert "other.yml" not in comment and "@acme" not in comment and "see #12" not in comment
+    assert "&#124;" in comment and "\n::" not in comment
+    assert comment == md
+
+
+def test_relayed_comment_is_cut_below_the_limit() -> None:
+    """An artifact comment at GitHub's limit still fits once re-marked, with a visible note."""
+    comment = render_relayed_comment(
+        "@x " * 21_845, config_path="llm-gate.yml", head_sha=HEAD_SHA, run_url=None, fork=False
+    )
+    assert len(comment) < 65_536 and "… truncated" in comment

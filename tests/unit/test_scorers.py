@@ -123,3 +123,12 @@ def test_unparsable_or_out_of_range_judge_answers_raise(answer: str, problem: st
     with pytest.raises(JudgeUnparsable, match=problem) as caught:
         parse_judge_score(answer, 5)
     assert "\n" not in str(caught.value)
+
+
+def test_scorer_values_render_in_a_sandbox() -> None:
+    """A scorer value from the PR's config cannot reach Python internals."""
+    spec = ScorerSpec(
+        name="contains", type="contains", value="{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    )
+    with pytest.raises(TemplateError):
+        score_deterministic(spec, "output", {})

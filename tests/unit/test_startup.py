@@ -1,0 +1,53 @@
+"""Cheap start: `llm-gate --version` and `llm-gate check` import none of the heavy libraries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "numpy", "scipy", "github", "httpx", "aiohttp", "stamina")
+CONFIG = """\
+suites:
+  support:
+    dataset: evals/cases.jsonl
+    target:
+      provider: openai
+      model: gpt-4o-mini
+      prompt: prompts/support.md.j2
+    scorers:
+      - {type: contains, value: "{{ expected }}"}
+"""
+
+
+def imported(args: list[str], cwd: Path) -> set[str]:
+    """The top-level packages `python -X importtime -m gate ARGS` imports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gate", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "gate" in names
+    return names
+
+
+@pytest.mark.parametrize("args", [["--version"], ["check"]], ids=["version", "check"])
+def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    """--version and check never import pandas, numpy, scipy, PyGithub or the HTTP stack."""
+    (tmp_path / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
+    heavy = imported(args, tmp_path) & set(HEAVY)
+    assert heavy == set(), f"`llm-gate {' '.join(args)}` imports {sorted(heavy)}"
