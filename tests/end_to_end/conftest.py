@@ -215,73 +215,11 @@ def run_gate(tmp_path: Path, github: FakeGitHub, openai: FakeOpenAI):  # type: i
         **inputs: str,
     ) -> Run:
         """One run; `event` replaces the pull_request payload (`event_name` names it)."""
-        n = next(counter)
-        runner_temp = tmp_path / f"runner-temp-{n}"
-        runner_temp.mkdir()
-        home = tmp_path / "home"
-        home.mkdir(exist_ok=True)
-        event_path = runner_temp / "event.json"
-        if event is None:
-            event = pull_request_event(
-                number=PR_NUMBER,
-                base_sha=repo.base_sha,
-                head_sha=repo.head_sha,
-                repository=REPOSITORY,
-            )
-        event_path.write_text(json.dumps(event))
-        if event_name == "pull_request":
-            if PR_NUMBER not in github._pulls:
-                github.add_pull(PR_NUMBER, head_sha=repo.head_sha, base_sha=repo.base_sha)
-            else:  # the push that triggered this run moved the pull request's head
-                github.push_to_pull(PR_NUMBER, repo.head_sha)
-        output_file = runner_temp / "output"
-        summary_file = runner_temp / "summary.md"
-        output_file.touch()
-        summary_file.touch()
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "GITHUB_ACTIONS": "true",
-            "CI": "true",
-            "GITHUB_EVENT_NAME": event_name,
-            "GITHUB_EVENT_PATH": str(event_path),
-            "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_API_URL": github.url,
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_RUN_ID": "1234",
-            "GITHUB_WORKSPACE": str(repo.root),
-            "GITHUB_OUTPUT": str(output_file),
-            "GITHUB_STEP_SUMMARY": str(summary_file),
-            "GITHUB_SHA": git(repo.root, "rev-parse", "HEAD"),
-            "RUNNER_TEMP": str(runner_temp),
-            "INPUT_GITHUB-TOKEN": GITHUB_TOKEN,
-            "INPUT_CONFIG": "llm-gate.yml",
-            "INPUT_FAIL-ON": "regression",
-            "INPUT_COMMENT": "update",
-            "INPUT_CONCURRENCY": "8",
-            "INPUT_CACHE-DIR": str(tmp_path / "cache"),
-            "INPUT_MAX-COST-USD": "",
-            "OPENAI_API_KEY": API_KEY,
-            "OPENAI_BASE_URL": openai.url,
-            **repo.extra_env,
-            **{f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()},
-        }
-        done = subprocess.run(
-            [sys.executable, str(ENTRYPOINT)],
-            cwd=repo.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return Run(
-            done.returncode,
-            done.stdout,
-            done.stderr,
-            _parse_outputs(output_file.read_text(encoding="utf-8")),
-            summary_file.read_text(encoding="utf-8"),
-            runner_temp,
-        )
+        runner_temp = tmp_path / f"runner-temp-{next(counter)}"
+        return run_entrypoint(
+            repo, github, openai.url, runner_temp, tmp_path / "cache",
+            event_name=event_name, event=event, **inputs,
+        )  # fmt: skip
 
     return run
 
@@ -310,21 +248,26 @@ def run_entrypoint(
     cache_dir: Path,
     *,
     pr_number: int = PR_NUMBER,
+    event_name: str = "pull_request",
+    event: dict[str, Any] | None = None,
     **inputs: str,
 ) -> Run:
     """entrypoint.py for pull request `pr_number` of `repo`, as the runner runs the container
-    (the environment of `run_gate`, for any number of pull requests and in parallel)."""
+    (for any number of pull requests and in parallel); `event` replaces the pull_request
+    payload and `event_name` names it."""
     runner_temp.mkdir(parents=True)
     (runner_temp / "home").mkdir()
     event_path = runner_temp / "event.json"
-    event = pull_request_event(
-        number=pr_number, base_sha=repo.base_sha, head_sha=repo.head_sha, repository=REPOSITORY
-    )
+    if event is None:
+        event = pull_request_event(
+            number=pr_number, base_sha=repo.base_sha, head_sha=repo.head_sha, repository=REPOSITORY
+        )
     event_path.write_text(json.dumps(event), encoding="utf-8")
-    if pr_number not in github._pulls:
-        github.add_pull(pr_number, head_sha=repo.head_sha, base_sha=repo.base_sha)
-    else:  # the push that triggered this run moved the pull request's head
-        github.push_to_pull(pr_number, repo.head_sha)
+    if event_name == "pull_request":
+        if pr_number not in github._pulls:
+            github.add_pull(pr_number, head_sha=repo.head_sha, base_sha=repo.base_sha)
+        else:  # the push that triggered this run moved the pull request's head
+            github.push_to_pull(pr_number, repo.head_sha)
     output_file = runner_temp / "output"
     summary_file = runner_temp / "summary.md"
     output_file.touch()
@@ -334,7 +277,7 @@ def run_entrypoint(
         "HOME": str(runner_temp / "home"),
         "GITHUB_ACTIONS": "true",
         "CI": "true",
-        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_NAME": event_name,
         "GITHUB_EVENT_PATH": str(event_path),
         "GITHUB_REPOSITORY": REPOSITORY,
         "GITHUB_API_URL": github.url,
@@ -351,6 +294,7 @@ def run_entrypoint(
         "INPUT_COMMENT": "update",
         "INPUT_CONCURRENCY": "8",
         "INPUT_CACHE-DIR": str(cache_dir),
+        "INPUT_MAX-COST-USD": "",  # the runner passes an unset input as an empty string
         "OPENAI_API_KEY": API_KEY,
         "OPENAI_BASE_URL": openai_url,
         **repo.extra_env,
