@@ -50,8 +50,6 @@ from gate.workflow import Console, append_summary, write_outputs
 if TYPE_CHECKING:
     from gate.calibrate import Calibration
 
-STATUS_DESCRIPTION_LIMIT = 140
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -470,22 +468,13 @@ class StatusReporter:
         if self.github is None or self.sha is None or self.refused:
             return
         try:
-            self.github.set_status(
-                self.sha,
-                state,
-                _cap(description, STATUS_DESCRIPTION_LIMIT),
-                self.context,
-                self.target_url,
-            )
+            # The adapter cuts the description to GitHub's 140 characters.
+            self.github.set_status(self.sha, state, description, self.context, self.target_url)
         except MissingPermission as exc:
             self.refused = True
             self.refusals.add(exc)
         except CannotPublish as exc:
             self.console.warning(str(exc))
-
-
-def _cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def status_for(report: Report, fail_on: str) -> tuple[str, str]:
