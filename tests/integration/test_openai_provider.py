@@ -89,6 +89,30 @@ def test_server_errors_are_retried() -> None:
     assert server.statuses == [500, 500, 200]
 
 
+def test_backoff_doubles_from_the_first_retry() -> None:
+    """Waits between attempts are initial·2^(n−1): the first retry (made before stamina takes
+    over) waits the initial wait, and stamina's later retries go on doubling from there."""
+    policy = RetryPolicy(attempts=4, wait_initial_s=0.05, wait_max_s=1.0, wait_jitter_s=0.0)
+    with FakeOpenAI(script=["500", "500", "500"]) as server:
+        started = time.monotonic()
+        completion = complete(server, retry=policy)
+        waited = time.monotonic() - started
+    assert completion.text.startswith("echo:")
+    assert server.statuses == [500, 500, 500, 200]
+    assert waited >= 0.05 + 0.1 + 0.2 - 0.01
+
+
+def test_a_later_retry_honours_retry_after_too() -> None:
+    """A 429 with `Retry-After: 1` after a first failure still waits about a second."""
+    with FakeOpenAI(script=["500", "429"], retry_after="1") as server:
+        started = time.monotonic()
+        completion = complete(server)
+        waited = time.monotonic() - started
+    assert completion.text.startswith("echo:")
+    assert server.statuses == [500, 429, 200]
+    assert waited >= 0.95
+
+
 def test_timeouts_are_retried() -> None:
     """A request that outlives the client's timeout is sent again."""
     with FakeOpenAI(script=["timeout"], hang_s=3.0) as server:
