@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from scipy import special
-
 from gate.compare import POWER, compare_results
 from gate.models import Comparison, Plan, Results, SuitePlan, Verdict
+from gate.special import normal_ppf
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ def aa_plan(plan: Plan) -> Plan:
 def calibrate(plan: Plan, results: Results) -> Calibration:
     """Per metric: the A/A delta, the noise floor, and the tolerance and n it recommends."""
     comparison: Comparison = compare_results(plan, results)
-    z = float(special.ndtri(plan.confidence) + special.ndtri(POWER))  # normal quantiles
+    z = normal_ppf(plan.confidence) + normal_ppf(POWER)
     by_name: dict[str, SuitePlan] = {s.name: s for s in plan.suites}
     out = []
     for suite in comparison.suites:

@@ -1,7 +1,7 @@
 """The `llm-gate` command: `run` (what the action runs), `eval` (local), `check` (config).
 
 Every action input is also an option of the same name, so a local run behaves like the action.
-Heavy modules (pandas, scipy, PyGithub, httpx) are imported inside the commands that use them,
+Heavy modules (numpy, PyGithub, httpx) are imported inside the commands that use them,
 so `llm-gate --version` and `llm-gate check` start fast.
 """
 

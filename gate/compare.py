@@ -1,8 +1,8 @@
 """Paired statistics: turn the base and head Results of a Plan into a Comparison.
 
 Owns the decision of whether a pull request regressed quality, latency or cost. Pure: no
-environment, clock, network, file I/O or GitHub; numpy and scipy stay inside this module and
-only the frozen values of `gate.models` leave it. Deterministic: every random draw is seeded
+environment, clock, network, file I/O or GitHub; numpy stays inside this module and only the
+frozen values of `gate.models` leave it. Deterministic: every random draw is seeded
 from a sha256 of the (rounded) data, so the same results always give the same verdict,
 whatever their order.
 
@@ -15,8 +15,8 @@ error rate.
 Tests, per metric, on the per-case deltas d = head − base (n = number of paired cases):
 
 - binary (a pass/fail scorer and every per-case mean 0 or 1): exact McNemar, i.e. the sign
-  test `scipy.stats.binomtest(drops, discordant, 0.5, alternative="greater")` (computed as the
-  binomial tail `scipy.special.bdtrc(drops − 1, discordant, ½)`, which is the same number);
+  test `scipy.stats.binomtest(drops, discordant, 0.5, alternative="greater")`, computed exactly
+  in integers as the binomial tail P(X ≥ drops), X ~ Binomial(discordant, ½) (`gate.special`);
 - continuous (judge scores, or a binary scorer averaged over repeats): a paired sign-flip
   randomization test of the mean delta (base and head swapped at random within each case, which
   is exactly the null "this change did nothing"; 10,000 seeded draws, p = (1 + #{T* ≤ T}) /
@@ -70,7 +70,6 @@ from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special  # not scipy.stats: the same functions, a third of the import time
 
 from gate.models import (
     SIDES,
@@ -90,6 +89,7 @@ from gate.models import (
     Threshold,
     Verdict,
 )
+from gate.special import binom_sf_half, normal_cdf, normal_ppf, student_t_ppf
 
 N_RESAMPLES = 10_000
 # Above this many distinct values a resample draws cases directly (cost ∝ n, not ∝ values);
@@ -348,7 +348,7 @@ def _metric_stats(
         if binary:
             drops, gains = int((deltas < 0).sum()), int((deltas > 0).sum())
             # binomtest(drops, drops + gains, 0.5, alternative="greater").pvalue, i.e. P(X ≥ drops)
-            p_value = float(special.bdtrc(drops - 1, drops + gains, 0.5))
+            p_value = binom_sf_half(drops - 1, drops + gains)
         else:
             p_value = _sign_flip_p(deltas, rng)
     return _MetricStats(
@@ -544,7 +544,7 @@ def _bootstrap_ci(
     """Expanded percentile interval (Hesterberg 2015): percentile levels widened by √(n/(n−1))·t."""
     n = deltas.size
     alpha = 1.0 - confidence
-    level = float(special.ndtr(math.sqrt(n / (n - 1)) * special.stdtrit(n - 1, alpha / 2)))
+    level = normal_cdf(math.sqrt(n / (n - 1)) * student_t_ppf(n - 1, alpha / 2))
     low, high = np.quantile(_bootstrap_means(deltas, rng), [level, 1.0 - level])
     return float(low), float(high)
 
@@ -580,7 +580,7 @@ def _mde(deltas: FloatArray, confidence: float) -> float | None:
     sd = float(np.std(deltas, ddof=1)) if n >= 2 else 0.0
     if sd <= _EPS:
         sd = FALLBACK_SD
-    z = float(special.ndtri(confidence) + special.ndtri(POWER))  # normal quantiles
+    z = normal_ppf(confidence) + normal_ppf(POWER)
     return z * sd / math.sqrt(n)
 
 

@@ -107,7 +107,7 @@ def evaluate_change(
         return Outcome(changes, None, None, None, report)
     plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
     results = _evaluate(settings, console, config, plan)
-    from gate.compare import compare_results  # numpy and scipy: see _evaluate
+    from gate.compare import compare_results  # numpy: see _evaluate
 
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
@@ -208,7 +208,7 @@ def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Pl
     def estimated(estimate: Estimate) -> None:
         reporter.estimate(estimate)
         if estimate.to_send:
-            # The comparison's numpy and scipy take a third of a second to import: import them
+            # The comparison's numpy takes a tenth of a second to import: import it
             # on a thread while the calls are in flight (a cached run has nothing to wait for).
             threading.Thread(target=importlib.import_module, args=("gate.compare",)).start()
 

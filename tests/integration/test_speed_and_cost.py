@@ -113,7 +113,8 @@ def test_a_judge_answer_for_a_new_output_can_come_from_the_cache(tmp_path: Path)
 
 
 def test_a_run_the_cache_answers_entirely_never_loads_the_http_stack(tmp_path: Path) -> None:
-    """A warm run needs no event loop, no HTTP client and none of their imports."""
+    """A warm run needs no event loop, no HTTP client and none of their imports; its
+    comparison needs no scipy."""
     script = textwrap.dedent(
         f"""
         import sys
@@ -135,10 +136,12 @@ def test_a_run_the_cache_answers_entirely_never_loads_the_http_stack(tmp_path: P
                         for r in runs])
         scorer = ScorerSpec(name="exact", type="exact", value="{{{{ expected }}}}")
         suite = SuitePlan("s", runs, (scorer,), {{}}, None, None, 1, "openai", url)
-        results = evaluate(Plan((suite,), 0.95, 0.05), cache, api_key="sk-x", base_url=url,
-                           concurrency=4)
+        plan = Plan((suite,), 0.95, 0.05)
+        results = evaluate(plan, cache, api_key="sk-x", base_url=url, concurrency=4)
         assert all(row.cached and row.scores == {{"exact": 1.0}} for row in results.suites["s"])
-        loaded = sorted(m for m in ("httpx", "aiohttp", "stamina") if m in sys.modules)
+        from gate.compare import compare_results
+        assert compare_results(plan, results).verdict.value == "pass"
+        loaded = sorted(m for m in ("httpx", "aiohttp", "stamina", "scipy") if m in sys.modules)
         print(",".join(loaded) or "none")
         """
     )

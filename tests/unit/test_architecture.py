@@ -18,6 +18,7 @@ PURE = [
     "detect",
     "plan",
     "compare",
+    "special",
     "render",
     "escape",
     "scorers",
