@@ -32,7 +32,7 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     assert "comment.md.j2" in templates
     assert (target / "gate" / "py.typed").is_file()
     script = (target / "bin" / "llm-gate").read_text(encoding="utf-8")
-    assert "from gate.cli import main" in script
+    assert "from gate.cli import entry" in script
     done = subprocess.run(
         [sys.executable, "-c", "import gate.render as r; print(r.comment_marker('x.yml'))"],
         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
@@ -46,4 +46,4 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
 def test_entrypoint_runs_the_cli() -> None:
     """entrypoint.py is the few lines that call `llm-gate run`."""
     text = (ROOT / "entrypoint.py").read_text(encoding="utf-8")
-    assert 'main(["run"])' in text and len(text.splitlines()) <= 8
+    assert 'entry(["run"])' in text and len(text.splitlines()) <= 8
