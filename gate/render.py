@@ -19,11 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
-from tabulate import tabulate
 
 from gate.annotate import annotations_for, split_annotations
 from gate.escape import (
@@ -59,6 +56,9 @@ from gate.models import (
     ValueChange,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 __all__ = ["comment_marker", "render_relayed_comment", "render_report", "render_terminal"]
 
@@ -141,6 +141,10 @@ def render_terminal(
 
 @cache
 def _environment() -> Environment:
+    # jinja2 and tabulate are imported on first use: a cold run imports them on a thread
+    # while its calls are in flight (gate/main.py), not before the first call.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("gate", "templates"),
         undefined=StrictUndefined,
@@ -1147,6 +1151,8 @@ def _case_view(case: _Case, kinds: dict[str, str]) -> _CaseView:
 
 
 def _table(rows: list[list[str]], headers: list[str], markdown: bool) -> str:
+    from tabulate import tabulate
+
     return tabulate(
         rows, headers=headers, tablefmt="github" if markdown else "simple", disable_numparse=True
     )

@@ -9,24 +9,26 @@ score out of whatever the judge answered, or raises JudgeUnparsable.
 from __future__ import annotations
 
 import json
+import keyword
 import re
-from functools import lru_cache
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from gate.errors import GateError, TemplateError
 from gate.models import ChatRequest, Message, ScorerSpec
 
-# Scorer values come from the pull request's llm-gate.yml: they render in jinja2's sandbox,
-# like the prompt templates (gate/plan.py), inside a process that holds the keys.
-_ENV = SandboxedEnvironment(
-    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-)
-# `{{ expected | regex_escape }}` matches a column's text literally inside a regex scorer.
-_ENV.filters["regex_escape"] = re.escape
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
 _PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")  # `{{ expected }}`
+_JINJA_CONSTANTS = frozenset({"true", "false", "none"})
+
+
+def is_column_name(name: str) -> bool:
+    """Whether jinja2 reads `{{ name }}` as the variable `name`: not for a Python keyword (a
+    syntax error, or True/False/None) nor for jinja2's own true/false/none."""
+    return not keyword.iskeyword(name) and name not in _JINJA_CONSTANTS
 
 
 class JudgeUnparsable(GateError):
@@ -78,8 +80,10 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
     if "{" not in spec.value and "\r" not in spec.value:
         return spec.value  # no tag and no line break to normalise: jinja2 renders it as it is
     plain = _PLAIN_VARIABLE.fullmatch(spec.value)
-    if plain is not None and isinstance(text := variables.get(plain.group(1)), str):
-        return text  # what jinja2 renders for `{{ column }}` with a text column, 20× faster
+    if plain is not None and is_column_name(name := plain.group(1)) and name in variables:
+        return str(variables[name])  # what jinja2 renders for `{{ column }}`, 20× faster
+    import jinja2  # only now: the common values above need none of it
+
     try:
         return _compile_template(spec.value).render(variables)
     except jinja2.UndefinedError as exc:
@@ -93,9 +97,24 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
         raise TemplateError(f"scorer '{spec.name}': cannot render its value: {exc}") from None
 
 
+@cache
+def _environment() -> SandboxedEnvironment:
+    """Scorer values come from the pull request's llm-gate.yml: they render in jinja2's
+    sandbox, like the prompt templates (gate/plan.py), inside a process that holds the keys."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    # `{{ expected | regex_escape }}` matches a column's text literally inside a regex scorer.
+    env.filters["regex_escape"] = re.escape
+    return env
+
+
 @lru_cache(maxsize=256)
 def _compile_template(source: str) -> jinja2.Template:
-    template = _ENV.from_string(source)
+    template = _environment().from_string(source)
     # a plain dict, not jinja2's ChainMap over the environment's: renders three times faster
     template.globals = dict(template.globals)
     return template

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -12,11 +15,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from gate.errors import TemplateError
 from gate.models import ScorerSpec
-from gate.plan import _compile
+from gate.plan import _compile, _RenderError
 from gate.scorers import render_value
 
+ROOT = Path(__file__).resolve().parents[2]
 JINJA = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-NAMES = ["question", "a", "b_2"]
+NAMES = ["question", "a", "b_2", "none", "True"]  # jinja2 reads the last two itself
 VALUES = st.one_of(
     st.text(max_size=20),
     st.integers(),
@@ -59,8 +63,9 @@ def test_a_missing_column_is_still_jinja2s_error() -> None:
     """A prompt naming a column the case lacks fails as jinja2 fails, not with a KeyError."""
     template = _compile("p.j2", "Q: {{ question }}")
     assert template.parts is not None
-    with pytest.raises(jinja2.UndefinedError, match="'question' is undefined"):
+    with pytest.raises(_RenderError, match="'question' is undefined") as caught:
         template.render({"other": 1})
+    assert caught.value.undefined
 
 
 def test_line_breaks_of_the_template_become_newlines_not_those_of_values() -> None:
@@ -78,6 +83,8 @@ def test_line_breaks_of_the_template_become_newlines_not_those_of_values() -> No
         ("no tags at all\r\n", {}),
         ("{{ expected }}", {"expected": 42}),
         ("{{ expected | upper }}", {"expected": "x"}),
+        ("{{ none }}", {"none": "a column jinja2 does not read"}),
+        ("{{ True }}", {"True": "nor this one"}),
     ],
 )
 def test_scorer_values_render_as_jinja2_does(value: str, variables: dict[str, Any]) -> None:
@@ -92,3 +99,22 @@ def test_a_scorer_value_naming_a_missing_column_is_a_template_error() -> None:
     spec = ScorerSpec(name="m", type="contains", value="{{ expected }}")
     with pytest.raises(TemplateError, match="uses the column 'expected'"):
         render_value(spec, {"other": "x"})
+
+
+def test_plain_prompts_and_values_never_import_jinja2() -> None:
+    """jinja2 (a tenth of a second to import) waits until a template needs more than
+    `{{ column }}`: a plan of plain prompts and scorer values starts its calls without it."""
+    code = (
+        "import sys\n"
+        "from gate.plan import _compile\n"
+        "from gate.models import ScorerSpec\n"
+        "from gate.scorers import render_value\n"
+        "assert _compile('p.j2', 'Q: {{ q }}\\n').render({'q': 1}) == 'Q: 1\\n'\n"
+        "spec = ScorerSpec(name='m', type='contains', value='{{ a }}')\n"
+        "assert render_value(spec, {'a': 'x'}) == 'x'\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
