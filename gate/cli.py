@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from gate import __version__
 from gate.errors import GateError
 from gate.escape import escape_plain
-from gate.settings import ACTION_INPUTS
+from gate.inputs import ACTION_INPUTS
 
 INPUT_HELP: dict[str, str] = {
     "github-token": "token for the comment and status (default: GITHUB_TOKEN)",

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gate.errors import ConfigError
+from gate.inputs import ACTION_INPUTS
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -25,26 +26,6 @@ def _input(name: str, *extra: str) -> AliasChoices:
     return AliasChoices(
         name.replace("-", "_"), f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}", *extra
     )
-
-
-# Action input name → settings field name; the contract test keeps action.yml, this table,
-# the CLI options and the README in agreement.
-ACTION_INPUTS: dict[str, str] = {
-    "github-token": "github_token",
-    "config": "config",
-    "suites": "suites",
-    "base-ref": "base_ref",
-    "mode": "mode",
-    "fail-on": "fail_on",
-    "status-context": "status_context",
-    "comment": "comment",
-    "shard": "shard",
-    "concurrency": "concurrency",
-    "cache-dir": "cache_dir",
-    "max-cost-usd": "max_cost_usd",
-    "results-dir": "results_dir",
-    "allow-pull-request-target": "allow_pull_request_target",
-}
 
 
 class Settings(BaseSettings):

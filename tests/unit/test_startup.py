@@ -51,3 +51,10 @@ def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path)
     (tmp_path / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
     heavy = imported(args, tmp_path) & set(HEAVY)
     assert heavy == set(), f"`llm-gate {' '.join(args)}` imports {sorted(heavy)}"
+
+
+def test_version_imports_no_validation_library(tmp_path: Path) -> None:
+    """`llm-gate --version` answers without pydantic, YAML or jinja2: a few hundredths of a
+    second, where importing pydantic-settings alone takes a quarter of a second."""
+    loaded = imported(["--version"], tmp_path) & {"pydantic", "pydantic_settings", "yaml", "jinja2"}
+    assert loaded == set(), f"`llm-gate --version` imports {sorted(loaded)}"
