@@ -149,7 +149,8 @@ def entry(argv: Sequence[str] | None = None) -> NoReturn:
     By the time `main` returns, every file the run wrote is closed and every thread it
     started has finished or is a daemon; what the teardown would add is freeing the modules
     one by one (numpy's and the HTTP stack's included), 0.1–0.2 s of a run, for nothing.
-    Under coverage the normal exit stays, so the coverage data is saved.
+    Under coverage, a profiler or a debugger the normal exit stays, so they can write out
+    what they collected.
     """
     code = main(argv)
     try:
@@ -157,7 +158,7 @@ def entry(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed pipe (`llm-gate eval | head`)
         code = code or 1
-    if "coverage" in sys.modules:
+    if "coverage" in sys.modules or sys.getprofile() or sys.gettrace():
         sys.exit(code)
     os._exit(code)
 

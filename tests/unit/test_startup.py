@@ -58,3 +58,16 @@ def test_version_imports_no_validation_library(tmp_path: Path) -> None:
     second, where importing pydantic-settings alone takes a quarter of a second."""
     loaded = imported(["--version"], tmp_path) & {"pydantic", "pydantic_settings", "yaml", "jinja2"}
     assert loaded == set(), f"`llm-gate --version` imports {sorted(loaded)}"
+
+
+def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
+    """The console script leaves with os._exit, except under a profiler (or a debugger, or
+    coverage), which writes what it collected at the normal exit."""
+    (tmp_path / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
+    profile = tmp_path / "check.prof"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "gate", "check"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "valid, 1 suite(s)" in done.stdout
+    assert profile.stat().st_size > 0
