@@ -865,3 +865,15 @@ def test_relayed_comment_is_cut_below_the_limit() -> None:
         "@x " * 21_845, config_path="llm-gate.yml", head_sha=HEAD_SHA, run_url=None, fork=False
     )
     assert len(comment) < 65_536 and "… truncated" in comment
+
+
+def test_every_shipped_template_compiles() -> None:
+    """compile_templates (run on a thread during a cold run's calls) loads every template,
+    so a syntax error in one that a rare report uses shows here, not in a user's run."""
+    from gate import render
+
+    render.compile_templates()
+    environment = render._environment()
+    names = environment.list_templates()
+    assert "comment.md.j2" in names and "terminal.txt.j2" in names
+    assert all(environment.cache is not None and environment.get_template(n) for n in names)
