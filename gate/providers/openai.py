@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import stamina
 from httpx_aiohttp import HttpxAiohttpClient
 
 from gate.errors import ProviderUnavailable
@@ -201,6 +200,8 @@ class OpenAIProvider:
             )
             if left is not None and left <= wait:
                 raise
+        import stamina  # imported with the first retry: most runs never need it
+
         await asyncio.sleep(wait)
         async for attempt in stamina.retry_context(
             on=self._backoff_for,
