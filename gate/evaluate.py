@@ -69,6 +69,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"  # as gate.providers.openai, with
 Prices = Mapping[str, tuple[float, float]]
 ProviderSource = Callable[[str], Provider] | Provider
 Source = Literal["cache", "network", "failed", "skipped", "missing"]
+_NOTHING_RENDERED: dict[str, str] = {}  # a row whose scorers have no value (json_valid, judges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,7 @@ class _Engine:
         self._suites: list[str] = []
         self._results: list[CaseResult | None] = []
         self._pending: list[_Item] = []  # case runs that need the network
-        self._rendered: dict[tuple[str, str, str, str], str] = {}
+        self._rendered: dict[tuple[str, str, str], dict[str, str]] = {}
         self._outcomes: dict[str, _Outcome] = {}  # every unique request's, once known
         self._inflight: dict[str, asyncio.Future[_Outcome]] = {}
         self._missed: set[str] = set()  # looked up in the cache before, not there
@@ -534,11 +535,11 @@ class _Engine:
         scores: dict[str, float | None] = {}
         score_errors: dict[str, str] = {}
         verdicts = {spec.name: outcome for spec, outcome in judged} if judged else {}
-        text, row = completion.text, (suite.name, run.side, run.case_id)
+        text = completion.text
+        rendered = self._rendered.get((suite.name, run.side, run.case_id), _NOTHING_RENDERED)
         for spec in suite.scorers:
             if spec.type != "judge":
-                expected = self._rendered.get((*row, spec.name))
-                scores[spec.name] = score_against(spec, text, expected)
+                scores[spec.name] = score_against(spec, text, rendered.get(spec.name))
                 continue
             verdict = verdicts[spec.name]
             if verdict.completion is None:
@@ -677,28 +678,28 @@ def _judge_request(item: _Item, spec: ScorerSpec, output: str) -> ChatRequest:
     )
 
 
-def _render_values(items: list[_Item]) -> dict[tuple[str, str, str, str], str]:
+def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, str]]:
     """Render every scorer value for every case before spending anything on calls.
 
-    Keyed by (suite, side, case id, metric): repeats share their row, and a case's row may
+    Keyed by (suite, side, case id), then metric: repeats share their row, and a case's row may
     differ between the sides when the dataset changed (when it did not, the head side reuses
     the base side's rendering).
     """
-    rendered: dict[tuple[str, str, str, str], str] = {}
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    rendered: dict[tuple[str, str, str], dict[str, str]] = {}
+    base_variables: dict[tuple[str, str], dict[str, Any]] = {}
     for item in items:
         suite, run = item.suite, item.run
         row = (suite.name, run.side, run.case_id)
-        if row in rows:
+        if row in rendered:
             continue
-        rows[row] = run.variables
-        other = rows.get((suite.name, "base", run.case_id)) if run.side == "head" else None
-        same_row = other is not None and other == run.variables
+        if run.side == "base":
+            base_variables[(suite.name, run.case_id)] = run.variables
+        elif base_variables.get((suite.name, run.case_id)) == run.variables:
+            rendered[row] = rendered[(suite.name, "base", run.case_id)]
+            continue
+        values: dict[str, str] = {}
         for spec in suite.scorers:
             if spec.type not in ("exact", "contains", "regex"):
-                continue
-            if same_row:
-                rendered[(*row, spec.name)] = rendered[(suite.name, "base", run.case_id, spec.name)]
                 continue
             try:
                 value = render_value(spec, run.variables)
@@ -707,7 +708,8 @@ def _render_values(items: list[_Item]) -> dict[tuple[str, str, str, str], str]:
             except TemplateError as exc:
                 where = f"suite '{suite.name}', {run.side} case '{run.case_id}'"
                 raise TemplateError(f"{where}: {exc}") from None
-            rendered[(*row, spec.name)] = value
+            values[spec.name] = value
+        rendered[row] = values
     return rendered
 
 
