@@ -20,9 +20,12 @@ RUN mkdir gate && touch gate/__init__.py \
     && pip uninstall -y llm-gate \
     && rm -rf gate build
 
+# The source copy goes once installed: beside entrypoint.py (sys.path[0]) it would shadow the
+# installed package, which pip byte-compiled, and with PYTHONDONTWRITEBYTECODE every run would
+# compile it again (about 0.1 s).
 COPY gate ./gate
 COPY entrypoint.py ./
-RUN pip install --no-deps . && rm -rf build
+RUN pip install --no-deps . && rm -rf build gate ./*.egg-info
 
 # The runner mounts the workspace and sets the working directory; no USER, as GitHub documents
 # for Docker actions (https://docs.github.com/actions/creating-actions/dockerfile-support-for-github-actions#user).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,11 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
         cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},  # as the image sets it
     )
+    # pip byte-compiles what it installs whatever PYTHONDONTWRITEBYTECODE says: the image's
+    # runs import bytecode (the Dockerfile deletes the source copy that would shadow it)
+    assert list((target / "gate" / "__pycache__").glob("main.cpython-*.pyc"))
     templates = sorted(p.name for p in (target / "gate" / "templates").glob("*.j2"))
     assert "comment.md.j2" in templates
     assert (target / "gate" / "py.typed").is_file()

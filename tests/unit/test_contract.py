@@ -77,4 +77,6 @@ def test_action_runs_the_dockerfile() -> None:
     entry = re.search(r'ENTRYPOINT \["python", "([^"]+)"\]', dockerfile)
     assert entry and entry.group(1) == "/opt/llm-gate/entrypoint.py"
     assert "COPY entrypoint.py ./" in dockerfile and "WORKDIR /opt/llm-gate" in dockerfile
+    # entrypoint.py imports the installed (byte-compiled) package, not a source copy beside it
+    assert "RUN pip install --no-deps . && rm -rf build gate" in dockerfile
     assert "safe.directory" in dockerfile and "\nUSER " not in dockerfile
