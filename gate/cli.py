@@ -187,7 +187,6 @@ def _eval(settings: Any, report_file: str | None) -> int:
     from gate.git import Git
     from gate.main import evaluate_change, exit_code
     from gate.models import RunInfo
-    from gate.render import render_terminal
     from gate.workflow import Console
 
     settings.check_supported()
@@ -202,6 +201,8 @@ def _eval(settings: Any, report_file: str | None) -> int:
         and outcome.changes is not None
         and outcome.results is not None
     ):
+        from gate.render import render_terminal  # after the calls: see gate.main
+
         with console.untrusted():
             console.info(
                 render_terminal(outcome.comparison, outcome.changes, outcome.results.stats)

@@ -16,14 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gate.artifact import (
-    MANIFEST_NAME,
-    MAX_MANIFEST_BYTES,
-    ArtifactError,
-    PublishManifest,
-    build_manifest,
-    parse_manifest,
-)
 from gate.cache import ResponseCache
 from gate.config import GateConfig, parse_config
 from gate.detect import detect_changes, possibly_relevant, referenced_paths
@@ -37,18 +29,21 @@ from gate.errors import (
 )
 from gate.escape import escape_plain
 from gate.evaluate import Estimate, evaluate
-from gate.events import HANDLED, GateTarget, WorkflowRunSource, parse_event, parse_workflow_run
 from gate.git import Git
 from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, Side, Verdict
-from gate.ownership import hand_back, roots_to_hand_back
 from gate.plan import build_plan, check_suite_names, select_suites
 from gate.progress import ProgressPrinter
-from gate.render import comment_marker, render_relayed_comment, render_report
 from gate.settings import Settings
 from gate.workflow import Console, append_summary, write_outputs
 
 if TYPE_CHECKING:
+    from gate.artifact import PublishManifest
     from gate.calibrate import Calibration
+    from gate.events import GateTarget, WorkflowRunSource
+
+# What only the action needs (events, artifacts, ownership) and what only the report needs
+# (gate.render, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
+# its calls without them, and a cold run imports the report's on a thread meanwhile.
 
 
 @dataclass(frozen=True)
@@ -96,9 +91,13 @@ def evaluate_change(
     )
     suites = select_suites(config, changes, settings.suite_filter)
     if not suites:
+        from gate.render import render_report
+
         report = render_report(None, changes, {}, info)
         return Outcome(changes, None, None, None, report)
     if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
+        from gate.render import render_report
+
         console.warning(
             "not evaluated: this pull request comes from a fork, whose workflow runs get no "
             "secrets; the job summary says how to evaluate it safely"
@@ -107,7 +106,9 @@ def evaluate_change(
         return Outcome(changes, None, None, None, report)
     plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
     results = _evaluate(settings, console, config, plan)
-    from gate.compare import compare_results  # numpy: see _evaluate
+    # numpy, jinja2 and tabulate: imported after the calls (on a thread during them, see _evaluate)
+    from gate.compare import compare_results
+    from gate.render import render_report
 
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
@@ -263,6 +264,8 @@ def read_event(settings: Settings) -> dict[str, Any]:
 
 def read_target(settings: Settings) -> GateTarget:
     """What this run evaluates and where it reports (gate/events.py), from the event."""
+    from gate.events import HANDLED, parse_event
+
     name = settings.github_event_name
     known = (*HANDLED, "pull_request_target")
     return parse_event(
@@ -281,6 +284,8 @@ def run_action(
     github_factory: Callable[[Settings], Any] | None = None,
 ) -> int:
     """Run the gate as the action does; returns the process exit code."""
+    from gate.ownership import hand_back, roots_to_hand_back
+
     for secret in settings.secrets():
         console.mask(secret)
     try:
@@ -308,6 +313,8 @@ def _gate(
     github_factory: Callable[[Settings], Any] | None,
 ) -> int:
     """Evaluate the change `target` names, post what it says to post, return the exit code."""
+    from gate.render import render_report
+
     if target.event == "pull_request_target":
         console.warning(
             "pull_request_target with `allow-pull-request-target: true`: llm-gate is reading "
@@ -374,6 +381,8 @@ def _report_from_pr_files(
     changes. When none of them is one a suite could depend on, the gate can still say so
     without reading the base side; otherwise the git error stands (it asks for
     `fetch-depth: 0`)."""
+    from gate.render import render_report
+
     if github is None or target.pr_number is None:
         raise error
     try:
@@ -525,6 +534,8 @@ def publish(
     The report, the JSON results and, for a pull request, the manifest that `mode: publish`
     posts from go to `results-dir` (the directory the two-workflow pattern uploads).
     """
+    from gate.artifact import MANIFEST_NAME, build_manifest
+
     report_dir = settings.results_path
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / "llm-gate-report.md"
@@ -583,6 +594,8 @@ def _post_comment(
     report into the oldest. (A retried POST whose first answer was lost leaves a duplicate
     the same way.) Leftover duplicates are deleted by the next run that finds the comment.
     """
+    from gate.render import comment_marker
+
     number = target.pr_number
     if number is None:
         return None
@@ -649,6 +662,8 @@ def run_publish(
     controls: it is checked strictly (gate/artifact.py), must be for the commit GitHub says the
     run evaluated, and its comment goes up only while that commit is the PR's head.
     """
+    from gate.events import parse_workflow_run
+
     if settings.github_event_name != "workflow_run":
         raise UnsupportedEvent(
             "input `mode`: 'publish' runs `on: workflow_run` and posts the results artifact of "
@@ -686,6 +701,9 @@ def _post_artifact(
     refusals: Refusals,
 ) -> int:
     """Check the artifact, then post its comment and status; returns the exit code."""
+    from gate.events import GateTarget
+    from gate.render import render_relayed_comment
+
     try:
         manifest = _read_manifest(settings, source)
     except GateError as exc:
@@ -758,6 +776,8 @@ def _post_artifact(
 
 def _read_manifest(settings: Settings, source: WorkflowRunSource) -> PublishManifest:
     """The artifact's manifest, checked and tied to the run's commit and pull request."""
+    from gate.artifact import MANIFEST_NAME, MAX_MANIFEST_BYTES, ArtifactError, parse_manifest
+
     path = settings.results_path / MANIFEST_NAME
     shown = f"{settings.results_dir or path.parent}/{MANIFEST_NAME}"
     if path.is_symlink() or not path.is_file():

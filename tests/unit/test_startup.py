@@ -71,3 +71,21 @@ def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "valid, 1 suite(s)" in done.stdout
     assert profile.stat().st_size > 0
+
+
+def test_what_a_cold_run_needs_before_its_first_call_imports_no_report_module() -> None:
+    """The shell, the engine and the OpenAI adapter import nothing of the report (gate.render,
+    jinja2, tabulate, numpy) nor what only the action needs: a cold `llm-gate eval` imports
+    those on a thread while its calls are in flight, not before the first one."""
+    code = (
+        "import sys\n"
+        "import gate.cli, gate.main, gate.plan, gate.evaluate, gate.providers.openai\n"
+        "later = ('gate.render', 'gate.compare', 'gate.artifact', 'gate.events',\n"
+        "         'gate.ownership', 'jinja2', 'tabulate', 'numpy', 'stamina')\n"
+        "print(','.join(m for m in later if m in sys.modules) or 'none')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "none"
