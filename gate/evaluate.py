@@ -190,9 +190,7 @@ def evaluate(
     `concurrency` slots paces every call. `estimate` is told what the run is about to do once
     the HTTP stack it needs is imported, before the first call.
     """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    engine = _Engine(
+    engine = _Engine(  # raises ValueError for a concurrency under 1
         cache,
         concurrency=concurrency,
         replay=replay,

@@ -153,12 +153,13 @@ class ChatRequest:
         parts.append(("}" if self.messages else "") + around[1])
         return hashlib.sha256("".join(parts).encode()).hexdigest()
 
-    def _canonical(self) -> str:
+    def _canonical(self, body: dict[str, Any] | None = None) -> str:
+        """The JSON the key hashes; `body` stands in for the payload (see below)."""
         return _CANONICAL_JSON.encode(
             {
                 "provider": self.provider,
                 "base_url": self.base_url,
-                "body": self.payload(),
+                "body": self.payload() if body is None else body,
                 "repeat": self.repeat,
             }
         )
@@ -186,10 +187,10 @@ def _json_around_messages(
     (`…"messages":[` and `],…`); None when a parameter named `messages` replaces them."""
     if any(name == "messages" for name, _ in params):
         return None
-    body = ChatRequest(provider, base_url, model, (), params, tools, repeat).payload()
+    shape = ChatRequest(provider, base_url, model, (), params, tools, repeat)
+    body = shape.payload()
     body["messages"] = _MESSAGES_MARK
-    data = {"provider": provider, "base_url": base_url, "body": body, "repeat": repeat}
-    pieces = _CANONICAL_JSON.encode(data).split(_CANONICAL_JSON.encode(_MESSAGES_MARK))
+    pieces = shape._canonical(body).split(_CANONICAL_JSON.encode(_MESSAGES_MARK))
     if len(pieces) != 2:
         return None  # the mark appears elsewhere too: no telling where the messages go
     return pieces[0] + "[", "]" + pieces[1]

@@ -33,7 +33,7 @@ from gate.models import (
     SuitePlan,
     Threshold,
 )
-from gate.scorers import is_column_name
+from gate.scorers import COLUMN_TAG, is_column_name
 from gate.values import read_value
 
 if TYPE_CHECKING:
@@ -303,13 +303,12 @@ class _Template:
             raise _RenderError(str(exc), undefined=False) from None
 
 
-_SUBSTITUTION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _LINE_BREAK = re.compile(r"\r\n?")
 
 
 def _substitution(text: str) -> tuple[str, ...] | None:
     """The template split around its `{{ name }}` tags, when those are its only tags."""
-    parts = tuple(_SUBSTITUTION.split(_LINE_BREAK.sub("\n", text)))
+    parts = tuple(COLUMN_TAG.split(_LINE_BREAK.sub("\n", text)))
     if any("{" in literal for literal in parts[0::2]):
         return None  # another tag, or a brace jinja2 might read differently: jinja2 decides
     if not all(is_column_name(name) for name in parts[1::2]):

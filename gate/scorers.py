@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")  # `{{ expected }}`
+# `{{ expected }}`: a tag that renders one column, which prompts (gate/plan.py) and scorer
+# values take a shortcut for (when `is_column_name` says jinja2 reads it as the column)
+COLUMN_TAG = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _JINJA_CONSTANTS = frozenset({"true", "false", "none"})
 
 
@@ -79,7 +81,7 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
         raise TemplateError(f"scorer '{spec.name}' ({spec.type}) needs a `value`")
     if "{" not in spec.value and "\r" not in spec.value:
         return spec.value  # no tag and no line break to normalise: jinja2 renders it as it is
-    plain = _PLAIN_VARIABLE.fullmatch(spec.value)
+    plain = COLUMN_TAG.fullmatch(spec.value)
     if plain is not None and is_column_name(name := plain.group(1)) and name in variables:
         return str(variables[name])  # what jinja2 renders for `{{ column }}`, 20× faster
     import jinja2  # only now: the common values above need none of it
