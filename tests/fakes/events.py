@@ -1,30 +1,23 @@
 """Real webhook payloads for GITHUB_EVENT_PATH, built from GitHub's own schema.
 
-The payload is generated from `webhooks[...].schema_required_only` in
-`../shared/github/rest-subset.json` (every required field, typed as documented), the fields the
-test cares about are filled in, and the result is validated against the same schema.
+The payload is generated from `webhooks[...].schema_required_only` in GitHub's description
+(`rest-subset.json`, as `github_server.load_spec` finds it: every required field, typed as
+documented), the fields the test cares about are filled in, and the result is validated
+against the same schema.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "github" / "rest-subset.json"
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    return json.loads(SPEC.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+from tests.fakes.github_server import load_spec
 
 
 def webhook_schema(key: str) -> dict[str, Any]:
-    return _spec()["webhooks"][key]["schema_required_only"]  # type: ignore[no-any-return]
+    return load_spec()["webhooks"][key]["schema_required_only"]  # type: ignore[no-any-return]
 
 
 def _instance(schema: dict[str, Any], name: str = "") -> Any:

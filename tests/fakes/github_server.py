@@ -2,8 +2,10 @@
 
 It owns the fake's state (one repository, its pull requests, issue comments, commit statuses,
 PR files), the routing of requests by GitHub's own OpenAPI description
-(`rest-subset.json`, see /work/shared/github/README.md), the validation of every request body
-against that description, and fault injection (5xx, rate limits, read-only tokens).
+(`rest-subset.json` next to this file: the operations and webhook payloads llm-gate uses,
+taken from github/rest-api-description, REST API version 2022-11-28), the validation of every
+request body against that description, and fault injection (5xx, rate limits, read-only
+tokens).
 
 Anything the adapter should never do is recorded rather than silently tolerated:
 `unexpected_requests` (routes GitHub does not have or the fake does not serve) and
@@ -35,10 +37,10 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev depende
 
 # --------------------------------------------------------------------------- the description
 
-_SPEC_CANDIDATES = (
-    Path(__file__).with_name("rest-subset.json"),
-    Path(__file__).resolve().parents[3] / "shared" / "github" / "rest-subset.json",
-)
+# A copy of the workspace's ../shared/github/rest-subset.json lives next to this file, so a
+# clone tests on its own; test_fakes_spec keeps the two identical where both exist.
+SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "github" / "rest-subset.json"
+_SPEC_CANDIDATES = (Path(__file__).with_name("rest-subset.json"), SHARED_SPEC)
 
 LIST_COMMENTS = "GET /repos/{owner}/{repo}/issues/{issue_number}/comments"
 CREATE_COMMENT = "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
