@@ -71,6 +71,8 @@ def serve(latency_s: float, max_in_flight: int | None) -> None:
                     "answered": len(server.answered),
                     "statuses": statuses,
                     "peak_in_flight": server.peak_in_flight,
+                    "first_at": server.first_at,
+                    "last_at": server.last_at,
                 }
                 print(json.dumps(stats), flush=True)
             elif command == "reset":
@@ -81,6 +83,7 @@ def serve(latency_s: float, max_in_flight: int | None) -> None:
                 server.statuses.clear()
                 server.calls = 0
                 server.peak_in_flight = 0
+                server.first_at = server.last_at = None
                 print("{}", flush=True)
 
 
@@ -205,21 +208,34 @@ class Run:
     cpu_s: float
     stdout: str
     stderr: str
+    started_at: float  # time.time(), comparable with the server's clock
+    ended_at: float
 
 
 def run_command(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Run:
     """Run a command with its output in files; wall time and the child's own peak RSS."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started_at = time.time()
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         _pid, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        ended_at = time.time()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         cpu = usage.ru_utime + usage.ru_stime
         # ru_maxrss is in KiB on Linux
-        return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu, out.read(), err.read())
+        return Run(
+            seconds,
+            usage.ru_maxrss / 1024,
+            process.returncode,
+            cpu,
+            out.read(),
+            err.read(),
+            started_at,
+            ended_at,
+        )
 
 
 def gate_env(server_url: str) -> dict[str, str]:
@@ -534,13 +550,22 @@ def bench(args: argparse.Namespace, table: Table, work: Path) -> None:
         cold: list[Run] = []
         warm: list[Run] = []
         warm_requests = 0
+        phases: list[tuple[float, float, float]] = []  # before the first call, calls, after
         for i in range(args.runs + 2):  # ~5 s each: two more runs steady the median
             cache = work / f"cache-1000-{i}"
             server.reset()
             cold.append(run_gate(repo, cache, server.url))
-            sent = server.stats()["answered"]
-            if sent != 2_000:
-                raise RuntimeError(f"the cold run sent {sent} requests, expected 2,000")
+            stats = server.stats()
+            if stats["answered"] != 2_000:
+                raise RuntimeError(f"the cold run sent {stats['answered']} requests, not 2,000")
+            run = cold[-1]
+            phases.append(
+                (
+                    stats["first_at"] - run.started_at,
+                    stats["last_at"] - stats["first_at"],
+                    run.ended_at - stats["last_at"],
+                )
+            )
             server.reset()
             warm.append(run_gate(repo, cache, server.url))
             warm_requests += server.stats()["calls"]
@@ -551,6 +576,15 @@ def bench(args: argparse.Namespace, table: Table, work: Path) -> None:
             f"≤ {1.3 * IDEAL_S:.2f} s (1.3× ideal {IDEAL_S:.2f} s)",
             cold_s <= 1.3 * IDEAL_S,
             _runs(cold),
+        )
+        before, calls, after = (median([p[i] for p in phases]) for i in range(3))
+        table.add(
+            "cold, where the time goes (medians)",
+            f"{before:.2f} s + {calls:.2f} s + {after:.2f} s",
+            "-",
+            None,
+            f"start to first request + first request to last answer (floor {floor_s:.2f} s) "
+            "+ last answer to exit",
         )
         warm_s = median([r.seconds for r in warm])
         table.add(

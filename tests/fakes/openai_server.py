@@ -13,6 +13,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -111,6 +112,8 @@ class FakeOpenAI:
         self.calls = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.first_at: float | None = None  # time.time() of the first request received
+        self.last_at: float | None = None  # and of the last answer sent
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -172,6 +175,8 @@ class FakeOpenAI:
     # ----------------------------------------------------------------------- handling
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.first_at is None:
+            self.first_at = time.time()
         self.calls += 1
         n = self.calls
         self.in_flight += 1
@@ -189,6 +194,7 @@ class FakeOpenAI:
             return response
         finally:
             self.in_flight -= 1
+            self.last_at = time.time()
 
     def _fault_for(self, n: int) -> str:
         if self.down:
