@@ -206,6 +206,13 @@ def test_student_t_ppf_keeps_every_digit_next_to_the_centre(df: int) -> None:
             assert central == pytest.approx(2.0**-k * 2, rel=1e-13, abs=0)
 
 
+def test_student_t_ppf_reaches_the_far_tails_of_few_df() -> None:
+    """With df near 1 the quantile of a tiny p is huge (5e22 at df = 1.3, p = 1e-30); the
+    search must not stop at a bound below it (it stopped at e^50 = 5e21, 90 % short)."""
+    for df, p in [(1.3, 1e-30), (1.3, 1e-100), (1.5, 1e-200)]:
+        assert rel_error(student_t_ppf(df, p), float(special.stdtrit(df, p))) <= 1e-12
+
+
 def test_log_beta_keeps_its_recurrence_for_large_arguments() -> None:
     """B(a + 1, ½) = B(a, ½) · a / (a + ½). A difference of lgamma values near a ln a breaks
     it by 1e-10 at a = 10⁶ (and scipy's betaln as much); the series keeps it to rounding."""
