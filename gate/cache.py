@@ -91,17 +91,10 @@ class ResponseCache:
                 chunk = wanted[start : start + _SQL_VARIABLES]
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT key, {_COMPLETION} FROM responses WHERE key IN ({marks})"
-                for key, text, tokens_in, tokens_out, latency, finish in reader.execute(
-                    query, chunk
-                ):
-                    if (  # SQLite keeps a value's type whatever its column says
-                        type(text) is str
-                        and type(tokens_in) is int
-                        and type(tokens_out) is int
-                        and type(latency) is float
-                        and (finish is None or type(finish) is str)
-                    ):
-                        found[key] = Completion(text, Usage(tokens_in, tokens_out), latency, finish)
+                for key, *columns in reader.execute(query, chunk):
+                    completion = _completion_from(*columns)
+                    if completion is not None:
+                        found[key] = completion
         except sqlite3.Error:
             self._drop_reader()  # not a database, or no table yet: nothing is cached
         return found
