@@ -13,9 +13,8 @@ jinja2 is imported only for the others: a cold run starts its calls 0.1 s sooner
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from gate.config import GateConfig, JudgeScorer, MatchScorer, Suite, Target, resolve_threshold
@@ -33,7 +32,7 @@ from gate.models import (
     SuitePlan,
     Threshold,
 )
-from gate.scorers import COLUMN_TAG, is_column_name
+from gate.scorers import sandboxed, substitute, substitution
 from gate.values import read_value
 
 if TYPE_CHECKING:
@@ -233,27 +232,17 @@ def _tools(target: Target, files: Files) -> str | None:
 
 def _compile(path: str, text: str) -> _Template:
     """The template of a prompt file; a syntax error is a TemplateError naming its line."""
-    parts = _substitution(text)
+    parts = substitution(text)
     return _Template(path, text, parts, None if parts is not None else _jinja(path, text))
-
-
-@cache
-def _sandbox() -> jinja2.sandbox.SandboxedEnvironment:
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _jinja(path: str, text: str) -> jinja2.Template:
     import jinja2
 
     try:
-        template = _sandbox().from_string(text)
+        return sandboxed(text)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from None
-    template.globals = dict(template.globals)  # see _Template
-    return template
 
 
 class _RenderError(Exception):
@@ -267,13 +256,11 @@ class _RenderError(Exception):
 class _Template:
     """A prompt template, rendered as jinja2 renders it in its sandbox, only faster.
 
-    A template whose only tags are `{{ column }}` is rendered by substitution: jinja2 writes
+    A template whose only tags are `{{ column }}` is rendered by `substitute`: jinja2 writes
     `str(value)` for each and `\n` for each line break of the template's text, and so does
     this; a column the case lacks goes to jinja2, for its error. Any other template is
-    compiled by jinja2 when the plan is built, so a syntax error shows before any call, and
-    given one flat copy of its globals: jinja2 keeps them as a ChainMap over the
-    environment's and copies them into each render's context, which costs more than
-    rendering a prompt (nothing adds globals later).
+    compiled in the sandbox (`gate.scorers.sandboxed`) when the plan is built, so a syntax
+    error shows before any call.
     """
 
     def __init__(
@@ -285,12 +272,9 @@ class _Template:
         self.template = template
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        parts = self.parts
-        if parts is not None and all(name in variables for name in parts[1::2]):
-            pieces = list(parts)
-            for i in range(1, len(pieces), 2):
-                pieces[i] = str(variables[pieces[i]])
-            return "".join(pieces)
+        rendered = substitute(self.parts, variables) if self.parts is not None else None
+        if rendered is not None:
+            return rendered
         import jinja2
 
         if self.template is None:
@@ -301,19 +285,6 @@ class _Template:
             raise _RenderError(str(exc.message), undefined=True) from None
         except jinja2.TemplateError as exc:
             raise _RenderError(str(exc), undefined=False) from None
-
-
-_LINE_BREAK = re.compile(r"\r\n?")
-
-
-def _substitution(text: str) -> tuple[str, ...] | None:
-    """The template split around its `{{ name }}` tags, when those are its only tags."""
-    parts = tuple(COLUMN_TAG.split(_LINE_BREAK.sub("\n", text)))
-    if any("{" in literal for literal in parts[0::2]):
-        return None  # another tag, or a brace jinja2 might read differently: jinja2 decides
-    if not all(is_column_name(name) for name in parts[1::2]):
-        return None  # `{{ none }}` is jinja2's None, `{{ if }}` a syntax error, not a column
-    return parts
 
 
 def _render(template: _Template | None, path: str, case: Case, suite: Suite) -> str:

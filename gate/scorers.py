@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -21,16 +22,43 @@ if TYPE_CHECKING:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-# `{{ expected }}`: a tag that renders one column, which prompts (gate/plan.py) and scorer
-# values take a shortcut for (when `is_column_name` says jinja2 reads it as the column)
+# `{{ expected }}`: a tag that renders one column. Prompts (gate/plan.py) and scorer values
+# whose only tags are these are rendered by `substitution`, without jinja2.
 COLUMN_TAG = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _JINJA_CONSTANTS = frozenset({"true", "false", "none"})
+
+
+_LINE_BREAK = re.compile(r"\r\n?")
 
 
 def is_column_name(name: str) -> bool:
     """Whether jinja2 reads `{{ name }}` as the variable `name`: not for a Python keyword (a
     syntax error, or True/False/None) nor for jinja2's own true/false/none."""
     return not keyword.iskeyword(name) and name not in _JINJA_CONSTANTS
+
+
+@lru_cache(maxsize=256)
+def substitution(text: str) -> tuple[str, ...] | None:
+    """A template split around its `{{ column }}` tags (literal, name, literal, …, literal),
+    when those are its only tags; None when only jinja2 can render it."""
+    parts = tuple(COLUMN_TAG.split(_LINE_BREAK.sub("\n", text)))
+    if any("{" in literal for literal in parts[0::2]):
+        return None  # another tag, or a brace jinja2 might read differently: jinja2 decides
+    if not all(is_column_name(name) for name in parts[1::2]):
+        return None  # `{{ none }}` is jinja2's None, `{{ if }}` a syntax error, not a column
+    return parts
+
+
+def substitute(parts: tuple[str, ...], variables: Mapping[str, Any]) -> str | None:
+    """What jinja2 renders for a template of `substitution` parts: `str(value)` for each tag
+    and `\n` for each line break of the template's text. None when a column is missing, so
+    that jinja2 gives its error."""
+    if not all(name in variables for name in parts[1::2]):
+        return None
+    pieces = list(parts)
+    for i in range(1, len(pieces), 2):
+        pieces[i] = str(variables[pieces[i]])
+    return "".join(pieces)
 
 
 class JudgeUnparsable(GateError):
@@ -79,11 +107,10 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
     """The scorer's `value` template rendered with the case's columns (missing column → error)."""
     if spec.value is None:
         raise TemplateError(f"scorer '{spec.name}' ({spec.type}) needs a `value`")
-    if "{" not in spec.value and "\r" not in spec.value:
-        return spec.value  # no tag and no line break to normalise: jinja2 renders it as it is
-    plain = COLUMN_TAG.fullmatch(spec.value)
-    if plain is not None and is_column_name(name := plain.group(1)) and name in variables:
-        return str(variables[name])  # what jinja2 renders for `{{ column }}`, 20× faster
+    parts = substitution(spec.value)
+    rendered = substitute(parts, variables) if parts is not None else None
+    if rendered is not None:
+        return rendered  # what jinja2 renders, 20× faster
     import jinja2  # only now: the common values above need none of it
 
     try:
@@ -100,26 +127,33 @@ def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
 
 
 @cache
-def _environment() -> SandboxedEnvironment:
-    """Scorer values come from the pull request's llm-gate.yml: they render in jinja2's
-    sandbox, like the prompt templates (gate/plan.py), inside a process that holds the keys."""
+def _sandbox(regex_escape: bool) -> SandboxedEnvironment:
+    """Prompts and scorer values come from the pull request: they render in jinja2's sandbox,
+    inside a process that holds the keys. Scorer values also get `regex_escape`."""
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
-    # `{{ expected | regex_escape }}` matches a column's text literally inside a regex scorer.
-    env.filters["regex_escape"] = re.escape
+    if regex_escape:
+        # `{{ expected | regex_escape }}` matches a column's text literally in a regex scorer
+        env.filters["regex_escape"] = re.escape
     return env
+
+
+def sandboxed(source: str, *, regex_escape: bool = False) -> jinja2.Template:
+    """`source` compiled in the sandbox (jinja2's TemplateSyntaxError when it cannot be)."""
+    template = _sandbox(regex_escape).from_string(source)
+    # a plain dict, not jinja2's ChainMap over the environment's, which it copies into each
+    # render's context: renders three times faster (nothing adds globals later)
+    template.globals = dict(template.globals)
+    return template
 
 
 @lru_cache(maxsize=256)
 def _compile_template(source: str) -> jinja2.Template:
-    template = _environment().from_string(source)
-    # a plain dict, not jinja2's ChainMap over the environment's: renders three times faster
-    template.globals = dict(template.globals)
-    return template
+    return sandboxed(source, regex_escape=True)
 
 
 @lru_cache(maxsize=256)

@@ -94,6 +94,21 @@ def test_scorer_values_render_as_jinja2_does(value: str, variables: dict[str, An
     assert render_value(spec, variables) == environment.from_string(value).render(variables)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(PIECES, max_size=6), values=st.fixed_dictionaries({n: VALUES for n in NAMES})
+)
+def test_scorer_values_with_any_tags_render_as_jinja2_does(
+    pieces: list[str], values: dict[str, Any]
+) -> None:
+    """Scorer values take the prompts' substitution: it gives jinja2's exact text as well."""
+    text = "".join(pieces)
+    expected = jinja(text, values)
+    if expected is None:
+        return  # a syntax or render error: render_value reports it through jinja2 either way
+    assert render_value(ScorerSpec(name="m", type="contains", value=text), values) == expected
+
+
 def test_a_scorer_value_naming_a_missing_column_is_a_template_error() -> None:
     """The shortcut never hides a missing column."""
     spec = ScorerSpec(name="m", type="contains", value="{{ expected }}")
