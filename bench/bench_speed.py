@@ -371,6 +371,19 @@ def bare_httpx_seconds(url: str, requests: int = 2_000) -> float:
     return asyncio.run(main())
 
 
+def floor_row(table: Table, name: str, runs: Sequence[float]) -> float:
+    """A floor's row in the table; its median."""
+    seconds = median(runs)
+    table.add(
+        name,
+        f"{seconds:.2f} s = {seconds / IDEAL_S:.2f}× ideal",
+        "-",
+        None,
+        "runs " + ", ".join(f"{f:.2f}" for f in runs),
+    )
+    return seconds
+
+
 # --------------------------------------------------------------------------- the peer tool
 
 PEER = "promptfoo"
@@ -529,23 +542,15 @@ def bench(args: argparse.Namespace, table: Table, work: Path) -> None:
     # ---- 1,000 cases, both sides: cold and warm
     repo = make_repo(work / "repo-1000", 1_000)
     with Server() as server:
-        floor = [bare_aiohttp_seconds(server.url) for _ in range(args.runs)]
-        floor_s = median(floor)
-        table.add(
+        floor_s = floor_row(
+            table,
             "floor: bare aiohttp, 2,000 POSTs, concurrency 32",
-            f"{floor_s:.2f} s = {floor_s / IDEAL_S:.2f}× ideal",
-            "-",
-            None,
-            "runs " + ", ".join(f"{f:.2f}" for f in floor),
+            [bare_aiohttp_seconds(server.url) for _ in range(args.runs)],
         )
-        httpx_floor = [bare_httpx_seconds(server.url) for _ in range(args.runs)]
-        httpx_s = median(httpx_floor)
-        table.add(
+        floor_row(
+            table,
             "floor: bare httpx client (aiohttp transport), the same",
-            f"{httpx_s:.2f} s = {httpx_s / IDEAL_S:.2f}× ideal",
-            "-",
-            None,
-            "runs " + ", ".join(f"{f:.2f}" for f in httpx_floor),
+            [bare_httpx_seconds(server.url) for _ in range(args.runs)],
         )
         cold: list[Run] = []
         warm: list[Run] = []
