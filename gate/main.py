@@ -512,13 +512,9 @@ def status_for_verdict(verdict: Verdict, headline: str, fail_on: str) -> tuple[s
 
 
 def exit_code(verdict: Verdict, fail_on: str) -> int:
-    if verdict is Verdict.ERROR:
-        return 1
-    if verdict is Verdict.FAIL and fail_on in ("regression", "inconclusive"):
-        return 1
-    if verdict is Verdict.INCONCLUSIVE and fail_on == "inconclusive":
-        return 1
-    return 0
+    """1 when the commit status is not `success`: the step fails exactly when the check does."""
+    state, _ = status_for_verdict(verdict, "", fail_on)
+    return 0 if state == "success" else 1
 
 
 def publish(
