@@ -284,8 +284,9 @@ def run_action(
     github_factory: Callable[[Settings], Any] | None = None,
 ) -> int:
     """Run the gate as the action does; returns the process exit code."""
-    from gate.ownership import hand_back, roots_to_hand_back
+    from gate.ownership import run_as_owner_of
 
+    run_as_owner_of(settings.workspace)
     for secret in settings.secrets():
         console.mask(secret)
     try:
@@ -299,11 +300,7 @@ def run_action(
         console.error(str(exc))
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         return 1
-    try:
-        return _gate(settings, console, target, github_factory)
-    finally:
-        created = [Path(settings.cache_dir), settings.results_path]
-        hand_back(roots_to_hand_back(created, settings.workspace), settings.workspace)
+    return _gate(settings, console, target, github_factory)
 
 
 def _gate(
@@ -554,8 +551,8 @@ def publish(
         settings.github_output,
         {
             "verdict": report.verdict.value,
-            "report-path": str(report_path),
-            "results-path": str(results_path),
+            "report-path": settings.output_path(report_path),
+            "results-path": settings.output_path(results_path),
             "comment-url": comment_url,
             "regressions": str(report.regressions),
             "regressed-cases": str(report.regressed_cases),
@@ -755,8 +752,8 @@ def _post_artifact(
         settings.github_output,
         {
             "verdict": verdict.value,
-            "report-path": _existing(folder / "llm-gate-report.md"),
-            "results-path": _existing(folder / "llm-gate-results.json"),
+            "report-path": _existing(settings, folder / "llm-gate-report.md"),
+            "results-path": _existing(settings, folder / "llm-gate-results.json"),
             "comment-url": comment_url,
             "regressions": str(manifest.regressions),
             "regressed-cases": str(manifest.regressed_cases),
@@ -817,8 +814,8 @@ def _untrusted_fork_change(github: Any, number: int) -> str | None:
     return None
 
 
-def _existing(path: Path) -> str:
-    return str(path) if path.is_file() and not path.is_symlink() else ""
+def _existing(settings: Settings, path: Path) -> str:
+    return settings.output_path(path) if path.is_file() and not path.is_symlink() else ""
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -1,80 +1,37 @@
-"""Handing what the container created back to the runner's user.
+"""Running as the workspace's owner, so nothing the container writes is root's.
 
 A Docker action runs as root (GitHub asks action images not to set `USER`), while the job's
-other steps run as the runner's user. A root-owned cache directory in the workspace makes a
-later step that writes there, `actions/cache` restoring into it, or the next job's checkout
-(which cleans the workspace) fail with "Permission denied". So after a run, every entry
-llm-gate created (the cache directory, the results directory) is given to the owner of
-`GITHUB_WORKSPACE`: only entries owned by root are changed, symlinks are not followed, and
-nothing is made group- or world-writable.
+other steps run as the runner's user, who owns the checkout. Whatever root writes into the
+workspace (the cache, the results, and `.git/index`, which `git diff` refreshes as a side
+effect) then makes a later step, `actions/cache` or the next job's checkout fail with
+"Permission denied". Handing files back after the run cannot cover what git rewrites, nor a run
+that is killed; becoming the owner of `GITHUB_WORKSPACE` before anything is read or written
+covers every file at once, with the owner's own permissions.
 https://docs.github.com/actions/sharing-automations/creating-actions/dockerfile-support-for-github-actions#user
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 
-def roots_to_hand_back(paths: Iterable[Path], workspace: Path) -> list[Path]:
-    """The top-most directory llm-gate may have created for each path.
+def run_as_owner_of(workspace: Path) -> int | None:
+    """Become the owner of `workspace` (its uid and gid, no supplementary groups) for the rest
+    of the process, when this process runs as root and the workspace belongs to someone else.
 
-    Inside the workspace that is the path's first component (`.llm-gate` for
-    `.llm-gate/cache`); elsewhere (under `RUNNER_TEMP`) the path itself. The workspace itself
-    is never one: it belongs to the runner already.
+    Returns the uid taken, or None when nothing changed (not root, no such directory, or a
+    root-owned workspace as on a runner that runs as root).
     """
-    workspace = workspace.absolute()
-    roots: list[Path] = []
-    for path in paths:
-        path = path.absolute()
-        if path == workspace:
-            continue
-        if path.is_relative_to(workspace):
-            path = workspace / path.relative_to(workspace).parts[0]
-        if path not in roots:
-            roots.append(path)
-    return roots
-
-
-def owned_entries(roots: Iterable[Path], uid: int) -> list[Path]:
-    """Every existing entry under `roots` (the roots included) owned by `uid`; no symlink is
-    followed, so the walk never leaves the roots."""
-    found: list[Path] = []
-    for root in roots:
-        entries = [root]
-        if root.is_dir() and not root.is_symlink():
-            for folder, dirs, files in os.walk(root, followlinks=False):
-                entries += [Path(folder) / name for name in [*dirs, *files]]
-        for entry in entries:
-            try:
-                owner = entry.lstat().st_uid
-            except OSError:  # gone meanwhile, or never there
-                continue
-            if owner == uid:
-                found.append(entry)
-    return found
-
-
-def hand_back(roots: Iterable[Path], owner_of: Path, *, euid: int | None = None) -> list[Path]:
-    """Give the root-owned entries under `roots` to the owner of `owner_of` (the workspace).
-
-    Does nothing unless this process runs as root (`euid`, default the process's) and
-    `owner_of` belongs to someone else; returns the entries it changed. An entry it cannot
-    change is left as it is.
-    """
-    if euid is None:
-        euid = os.geteuid() if hasattr(os, "geteuid") else -1
-    if euid != 0 or not owner_of.exists():
-        return []
-    owner = owner_of.stat()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        owner = workspace.stat()
+    except OSError:
+        return None
     if owner.st_uid == 0:
-        return []
-    changed = []
-    for entry in owned_entries(roots, 0):
-        try:
-            os.chown(entry, owner.st_uid, owner.st_gid, follow_symlinks=False)
-        except OSError:
-            continue
-        changed.append(entry)
-    return changed
+        return None
+    os.setgroups([])
+    os.setgid(owner.st_gid)
+    os.setuid(owner.st_uid)
+    return owner.st_uid

@@ -18,6 +18,9 @@ from gate.errors import ConfigError
 from gate.inputs import ACTION_INPUTS
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_RESULTS_DIR = ".llm-gate/results"
+# Where actions/runner mounts the workspace for a Docker action (ContainerActionHandler.cs).
+CONTAINER_WORKSPACE = Path("/github/workspace")
 
 
 def _input(name: str, *extra: str) -> AliasChoices:
@@ -102,9 +105,6 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("github_step_summary", "GITHUB_STEP_SUMMARY")
     )
     github_sha: str | None = Field(None, validation_alias=AliasChoices("github_sha", "GITHUB_SHA"))
-    runner_temp: str | None = Field(
-        None, validation_alias=AliasChoices("runner_temp", "RUNNER_TEMP")
-    )
 
     # ----------------------------------------------------------------- providers
     openai_api_key: SecretStr | None = Field(
@@ -134,12 +134,23 @@ class Settings(BaseSettings):
     @property
     def results_path(self) -> Path:
         """Where the report, the JSON results and the publish manifest go (`mode: publish` reads
-        them from here): `results-dir`, else `$RUNNER_TEMP/llm-gate`, else `.llm-gate` locally."""
+        them from here): `results-dir` (relative to the workspace), else `.llm-gate/results`
+        in the workspace, which every later step of the job sees, container or not."""
         if self.results_dir:
-            return Path(self.results_dir)
-        if self.runner_temp:
-            return Path(self.runner_temp) / "llm-gate"
-        return Path(".llm-gate")
+            return self.workspace / self.results_dir  # an absolute results-dir stays as it is
+        return self.workspace / DEFAULT_RESULTS_DIR
+
+    def output_path(self, path: Path) -> str:
+        """`path` as a step output names it: relative to the workspace when inside it.
+
+        Later steps run in the workspace on the host, where a Docker action's `/github/...`
+        paths do not exist; a relative path opens the same file in both places, and
+        actions/upload-artifact resolves it the same way.
+        """
+        path = path.absolute()
+        if path.is_relative_to(self.workspace):
+            return path.relative_to(self.workspace).as_posix()
+        return str(path)
 
     @property
     def suite_filter(self) -> tuple[str, ...]:
@@ -163,6 +174,15 @@ class Settings(BaseSettings):
             )
         if self.shard:
             raise ConfigError("input `shard`: sharding is not supported yet; remove the input")
+        inside = self.results_path.absolute().is_relative_to(CONTAINER_WORKSPACE)
+        if self.workspace == CONTAINER_WORKSPACE and not inside:
+            # Only the workspace is shared with later steps at the same path on every runner:
+            # RUNNER_TEMP is mounted at /github/runner_temp by runner 2.331 and later, and not at
+            # all before, so a path there is not one a later step can open.
+            raise ConfigError(
+                f"input `results-dir`: {self.results_dir} is outside the workspace, where later "
+                "steps cannot open it; use a path inside the workspace, such as llm-gate-results"
+            )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -149,6 +149,11 @@ class Run:
     outputs: dict[str, str]
     summary: str
     runner_temp: Path
+    workspace: Path
+
+    def output_path(self, name: str) -> Path:
+        """The file output `name` names, opened as a later step opens it: from the workspace."""
+        return self.workspace / self.outputs[name]
 
 
 @dataclass
@@ -315,6 +320,7 @@ def run_entrypoint(
         _parse_outputs(output_file.read_text(encoding="utf-8")),
         summary_file.read_text(encoding="utf-8"),
         runner_temp,
+        repo.root,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.end_to_end.conftest import (
@@ -44,7 +42,7 @@ def test_system_prompt_regression_fails_with_one_comment(
     assert bodies[0].splitlines()[0] == "<!-- llm-gate config=llm-gate.yml -->"
     assert "| contains" in bodies[0] and "system_prompt" in bodies[0]
     assert int(run.outputs["regressions"]) >= 1
-    assert Path(run.outputs["report-path"]).read_text(encoding="utf-8") == run.summary
+    assert run.output_path("report-path").read_text(encoding="utf-8") == run.summary
     assert run.outputs["comment-url"].startswith("http")
     requests_first = len(openai.requests)
     assert requests_first > 0

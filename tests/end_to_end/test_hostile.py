@@ -114,7 +114,7 @@ def test_hostile_text_is_inert_everywhere(tmp_path: Path) -> None:
     assert [c.properties["file"] for c in warnings] == [SYSTEM_PATH]
     assert "##[add-mask]x" in warnings[0].data  # the metric name, as the annotation's data
 
-    results = json.loads(Path(run.outputs["results-path"]).read_text(encoding="utf-8"))
+    results = json.loads(run.output_path("results-path").read_text(encoding="utf-8"))
     rows = {row["case_id"]: row for row in results["suites"][0]["rows"]}
     assert rows[HOSTILE_ID]["head_output"] == HOSTILE + "\ufffd"  # the data, as data
     assert rows[HOSTILE_ID]["variables"]["note"] == HOSTILE

@@ -83,8 +83,8 @@ def test_three_thousand_regressed_cases_fit_every_limit(tmp_path: Path) -> None:
     assert status is not None and status.state == "failure"
     assert status.description and len(status.description) <= 140
     assert len(run.summary.encode()) <= 1_048_576
-    assert Path(run.outputs["report-path"]).read_text(encoding="utf-8") == run.summary
-    results = json.loads(Path(run.outputs["results-path"]).read_text(encoding="utf-8"))
+    assert run.output_path("report-path").read_text(encoding="utf-8") == run.summary
+    results = json.loads(run.output_path("results-path").read_text(encoding="utf-8"))
     assert len(results["suites"][0]["rows"]) == CASES
     warnings = [c for c in workflow_commands(run.stdout, run.stderr) if c.name == "warning"]
     assert [(c.properties["file"], c.properties["line"]) for c in warnings] == [

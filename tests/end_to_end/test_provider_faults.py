@@ -111,7 +111,7 @@ def test_a_provider_echoing_the_key_leaks_it_nowhere(tmp_path: Path) -> None:
     assert _final_status(github, sha)[0] == "error"
     errors = [c for c in workflow_commands(run.stdout, run.stderr) if c.name == "error"]
     assert len(errors) == 1 and "HTTP 401" in errors[0].data and "***" in errors[0].data
-    results = json.loads(Path(run.outputs["results-path"]).read_text(encoding="utf-8"))
+    results = json.loads(run.output_path("results-path").read_text(encoding="utf-8"))
     assert results["verdict"] == "error"
 
 

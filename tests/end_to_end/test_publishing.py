@@ -5,7 +5,6 @@ two-workflow pattern (`mode: publish` on workflow_run)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -115,7 +114,7 @@ def test_two_workflow_pattern_posts_from_the_artifact(pr_repo, github, run_gate)
     pr_repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
     evaluated = run_gate(pr_repo, **{"github-token": ""})
     assert evaluated.returncode == 1 and github.requests == []
-    artifact = Path(evaluated.outputs["report-path"]).parent
+    artifact = evaluated.output_path("report-path").parent
     assert (artifact / "llm-gate-publish.json").is_file()
 
     posted = run_gate(

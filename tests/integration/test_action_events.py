@@ -89,7 +89,6 @@ class Harness:
             "github_output": str(temp / "output"),
             "github_step_summary": str(temp / "summary.md"),
             "github_run_id": "99",
-            "runner_temp": str(temp),
             "openai_api_key": API_KEY,
             "openai_base_url": self.openai.url,
             "cache_dir": str(self.tmp / "cache"),
@@ -110,7 +109,7 @@ class Harness:
             err.getvalue(),
             _parse_outputs((temp / "output").read_text(encoding="utf-8")),
             (temp / "summary.md").read_text(encoding="utf-8"),
-            Path(values.get("results_dir") or temp / "llm-gate"),
+            Path(values.get("results_dir") or workspace / ".llm-gate" / "results"),
         )
 
 
@@ -499,34 +498,6 @@ def test_publish_runs_only_on_workflow_run(harness: Harness, repo: PullRequestRe
 
     assert result.code == 1 and "workflow_run" in result.stdout
     assert harness.github.statuses == []
-
-
-# --------------------------------------------------------------------------- the container
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="changing an owner needs root")
-def test_files_the_container_creates_belong_to_the_runner_user(
-    harness: Harness, repo: PullRequestRepo
-) -> None:
-    """Run as root (as the container is): the cache and results go to the workspace's owner."""
-    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
-    harness.github.pull_heads[PR] = repo.head_sha
-    checked_out = git(repo.root, "rev-parse", "HEAD")
-    os.chown(repo.root, 1001, 1001)  # the runner user owns the checkout
-
-    result = harness.run(
-        repo,
-        "pull_request",
-        pr_event(repo),
-        github_sha=checked_out,
-        cache_dir=str(repo.root / ".llm-gate" / "cache"),
-    )
-
-    created = [repo.root / ".llm-gate", result.results_dir]
-    entries = [*created, *(p for root in created for p in root.rglob("*"))]
-    assert (result.results_dir / "llm-gate-publish.json") in entries
-    assert any(p.parent == repo.root / ".llm-gate" / "cache" for p in entries)  # the cache
-    assert {(p.lstat().st_uid, p.lstat().st_gid) for p in entries} == {(1001, 1001)}
 
 
 # --------------------------------------------------------------------------- shallow checkouts

@@ -31,7 +31,7 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},  # as the image sets it
     )
     # pip byte-compiles what it installs whatever PYTHONDONTWRITEBYTECODE says: the image's
-    # runs import bytecode (the Dockerfile deletes the source copy that would shadow it)
+    # runs import bytecode
     assert list((target / "gate" / "__pycache__").glob("main.cpython-*.pyc"))
     templates = sorted(p.name for p in (target / "gate" / "templates").glob("*.j2"))
     assert "comment.md.j2" in templates
@@ -48,7 +48,13 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     assert done.stdout.strip() == "<!-- llm-gate config=x.yml -->", done.stderr
 
 
-def test_entrypoint_runs_the_cli() -> None:
-    """entrypoint.py is the few lines that call `llm-gate run`."""
+def test_entrypoint_passes_its_arguments_through() -> None:
+    """entrypoint.py is the few lines that call the CLI: `docker run IMAGE --version` prints the
+    version, and with no arguments it runs `llm-gate run`."""
     text = (ROOT / "entrypoint.py").read_text(encoding="utf-8")
-    assert 'entry(["run"])' in text and len(text.splitlines()) <= 8
+    assert 'entry(sys.argv[1:] or ["run"])' in text and len(text.splitlines()) <= 8
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py"), "--version"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.startswith("llm-gate ")
