@@ -116,10 +116,16 @@ def relay_data(results: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     error = results.get("error")
+    not_evaluated = results.get("not_evaluated")
+    if not_evaluated is not None and isinstance(not_evaluated.get("head_repository"), str):
+        not_evaluated = {
+            **not_evaluated,
+            "head_repository": clip(not_evaluated["head_repository"], 200),
+        }
     return {
         "verdict": results.get("verdict"),
         "error": None if error is None else clip(error, 2_000),
-        "not_evaluated": results.get("not_evaluated"),
+        "not_evaluated": not_evaluated,
         "confidence": results.get("confidence"),
         "run": results.get("run"),
         "suites": suites,
@@ -222,7 +228,7 @@ class _NotEvaluated(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     reason: Literal["fork"]
-    head_repository: str | None = Field(default=None, max_length=200, pattern=_ONE_LINE)
+    head_repository: str | None = Field(default=None, max_length=200)  # shown escaped
 
 
 def read_relayed_run(manifest: PublishManifest, source: str) -> RelayedRun:

@@ -1055,7 +1055,7 @@ def _inconclusive_note(m: MetricComparison, confidence: int) -> str:
     where = f"the {confidence}% interval of its change ({ci})" if ci else "its change"
     tolerance = _size(m.tolerance, m.kind)
     text = (
-        f"**{escape_inline(m.metric, 80)} is inconclusive**: {where} still allows a drop "
+        f"**Inconclusive:** {escape_inline(m.metric, 80)}: {where} still allows a drop "
         f"beyond the tolerance of {tolerance}, and the drop is not significant, so these "
         "cases can show neither a pass nor a regression. The commit status stays `success` "
         "unless the workflow sets `fail-on: inconclusive`."

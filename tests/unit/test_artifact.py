@@ -93,7 +93,7 @@ def test_rejects_an_oversized_file_before_parsing() -> None:
 
 def test_an_older_manifest_is_refused_with_what_to_do() -> None:
     """A manifest of version 1 carried markdown: refused, saying to align the versions."""
-    with pytest.raises(ArtifactError, match="older llm-gate.*same llm-gate version"):
+    with pytest.raises(ArtifactError, match=r"older llm-gate.*same llm-gate version"):
         _parse({**GOOD, "version": 1, "comment": "x"})
 
 
