@@ -464,12 +464,17 @@ def _pct_change(base: float | None, head: float | None) -> str:
     return format_number((head - base) / base * 100, "percent", signed=True)
 
 
-_SPACED_PERCENT = re.compile(r"(\d) %")
+_PERCENT = re.compile(r"([+-]?)(\d+(?:\.\d+)?) ?%")
 
 
 def _limit(text: str) -> str:
     """An ops limit as compare states it (`+15 %`) in the report's one percent style."""
-    return _SPACED_PERCENT.sub(r"\1%", text)
+
+    def percent(match: re.Match[str]) -> str:
+        value = float(match.group(2)) * (-1 if match.group(1) == "-" else 1)
+        return format_number(value, "percent", signed=bool(match.group(1)))
+
+    return _PERCENT.sub(percent, text)
 
 
 def _count(value: int) -> str:
@@ -518,7 +523,7 @@ def _metric_items(suites: Iterable[_Suite], verdict: Verdict) -> list[_Item]:
                         suite.name,
                         _CHECK_LABEL[check.name],
                         _check_change(check),
-                        f"limit {check.limit}",
+                        f"limit {_limit(check.limit)}",
                     )
                 )
     return items

@@ -976,3 +976,62 @@ def test_every_shipped_template_compiles() -> None:
     names = environment.list_templates()
     assert "comment.md.j2" in names and "terminal.txt.j2" in names
     assert all(environment.cache is not None and environment.get_template(n) for n in names)
+
+
+# --------------------------------------------------------------------------- the issue's checks
+
+
+def test_one_row_per_case_so_the_count_matches_the_rows() -> None:
+    """ "4 changed cases" sits above 4 rows, one per case, with a column per metric."""
+    report = report_for(regression())
+    table = report.comment.split("4 changed cases")[1].split("<details>")[0]
+    body = [line for line in table.split("\n") if line.startswith("| ")][1:]
+    assert len(body) == 4
+    assert body[0].split("|")[1:5] == [
+        " pass→fail ",
+        " case-007 ",
+        " 5.00 → 2.00 ",
+        "   pass → fail ",
+    ]
+
+
+def test_one_number_format_everywhere() -> None:
+    """The same value always reads the same: two decimals for scores, one for percentages,
+    no space before `%`."""
+    from gate.render import format_number
+
+    assert format_number(2, "score") == "2.00" and format_number(1.9, "score") == "1.90"
+    assert format_number(0.15, "points", signed=True) == "+15.0 pts"
+    assert format_number(-0.0001, "points", signed=True) == "0.0 pts"
+    assert format_number(31.66, "percent", signed=True) == "+31.7%"
+    for report in (report_for(regression()), report_for(passing()), report_for(huge(3))):
+        assert re.search(r"\d %", report.comment) is None
+        assert re.search(r"(?<![\d.])\d+%", report.comment.replace("95%", "")) is None
+
+
+def test_cases_needed_grows_with_the_squared_ratio() -> None:
+    """n × (detectable drop / tolerance)², rounded up; a comparison's own figure wins."""
+    from types import SimpleNamespace
+
+    from gate.render import cases_needed
+
+    assert cases_needed(metric(mde=0.28, tolerance=0.2, n=40)) == 79
+    assert cases_needed(metric(mde=0.2, tolerance=0.2, n=40)) == 40
+    assert cases_needed(metric(mde=None)) is None
+    assert cases_needed(metric(tolerance=0.0)) is None
+    stated = SimpleNamespace(**{**metric().__class__.__dict__, "cases_needed": 120})
+    assert cases_needed(stated) == 120  # type: ignore[arg-type]
+
+
+def test_inconclusive_says_what_it_means_and_what_to_do() -> None:
+    """The status stays success (unless fail-on: inconclusive), and how many cases decide it."""
+    comment = report_for(inconclusive()).comment
+    assert "status stays `success` unless the workflow sets `fail-on: inconclusive`" in comment
+    assert "About 79 cases (now 40) would detect a drop of 0.20" in comment
+
+
+def test_dropped_cases_show_why() -> None:
+    """The judge's reason and what a check missed appear under the case, escaped."""
+    comment = report_for(regression()).comment
+    assert "- contains (head): missing “Settings”" in comment
+    assert "- judge (head): The answer names no menu and no steps." in comment
