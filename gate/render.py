@@ -132,7 +132,7 @@ def render_terminal(
     """Plain-text tables of a comparison for `llm-gate eval` in a terminal."""
     info = RunInfo(None, "llm-gate.yml", None, changes.base_sha, changes.head_sha)
     facts = _facts(comparison, changes, stats, info, None)
-    suites = [_suite_text(s, facts.confidence) for s in facts.suites]
+    suites = [_suite_text(s, facts) for s in facts.suites]
     text = _template("terminal.txt.j2").render(
         title=facts.title_plain,
         changes=_changes_view(facts, _TERMINAL_LEVEL),
@@ -1055,15 +1055,17 @@ def cases_needed(m: MetricComparison) -> int | None:
     return math.ceil(m.n * (mde / tolerance) ** 2 - 1e-9)
 
 
-def _inconclusive_note(m: MetricComparison, confidence: int) -> str:
+def _inconclusive_note(m: MetricComparison, confidence: int, *, markdown: bool) -> str:
+    name = escape_inline(m.metric, 80) if markdown else m.metric
+    strong, code = ("**", "`") if markdown else ("", "")
     ci = _interval(m.ci_low, m.ci_high, m.kind)
     where = f"the {confidence}% interval of its change ({ci})" if ci else "its change"
     tolerance = _size(m.tolerance, m.kind)
     text = (
-        f"**Inconclusive:** {escape_inline(m.metric, 80)}: {where} still allows a drop "
-        f"beyond the tolerance of {tolerance}, and the drop is not significant, so these "
-        "cases can show neither a pass nor a regression. The commit status stays `success` "
-        "unless the workflow sets `fail-on: inconclusive`."
+        f"{strong}Inconclusive:{strong} {name}: {where} still allows a drop beyond the "
+        f"tolerance of {tolerance}, and the drop is not significant, so these cases can show "
+        f"neither a pass nor a regression. The commit status stays {code}success{code} unless "
+        f"the workflow sets {code}fail-on: inconclusive{code}."
     )
     needed = cases_needed(m)
     if needed is not None and needed > m.n:
@@ -1081,22 +1083,26 @@ def _rubric_only(facts: _Facts, suite: str) -> bool:
     return changes is not None and _suite_categories(changes, suite) == [Category.RUBRIC]
 
 
-_RUBRIC_ONLY = (
-    "Only the judge's rubric changed, so both sides' outputs were reused from the cache and "
-    "**both sides were re-judged with the new rubric**: the table compares the two sides under "
-    "the same rubric (a change near 0 is expected), not the old rubric with the new one."
-)
+def _rubric_only_note(*, markdown: bool) -> str:
+    strong = "**" if markdown else ""
+    return (
+        "Only the judge's rubric changed, so both sides' outputs were reused from the cache "
+        f"and {strong}both sides were re-judged with the new rubric{strong}: the table "
+        "compares the two sides under the same rubric (a change near 0 is expected), not the "
+        "old rubric with the new one."
+    )
 
 
-def _explanations(suite: _Suite, facts: _Facts) -> list[str]:
+def _explanations(suite: _Suite, facts: _Facts, *, markdown: bool = True) -> list[str]:
+    """What the suite's verdicts mean, for a reader who has not read the README."""
     c = suite.comparison
     lines = [
-        _inconclusive_note(m, facts.confidence)
+        _inconclusive_note(m, facts.confidence, markdown=markdown)
         for m in c.metrics
         if m.gating and m.verdict is Verdict.INCONCLUSIVE
     ]
     if _rubric_only(facts, suite.name):
-        lines.append(_RUBRIC_ONLY)
+        lines.append(_rubric_only_note(markdown=markdown))
     return lines
 
 
@@ -1368,15 +1374,17 @@ class _SuiteText:
     ops: str
     cases_total: int
     cases_table: str
+    explanations: list[str]
 
 
-def _suite_text(suite: _Suite, confidence: int) -> _SuiteText:
+def _suite_text(suite: _Suite, facts: _Facts) -> _SuiteText:
     c = suite.comparison
     return _SuiteText(
         name=suite.name,
         verdict=c.verdict.value,
         note=c.note,
-        table=_metrics_table(c.metrics, confidence, markdown=False),
+        explanations=_explanations(suite, facts, markdown=False),
+        table=_metrics_table(c.metrics, facts.confidence, markdown=False),
         ops=_ops_table(c, markdown=False),
         cases_total=len(suite.cases),
         cases_table=_cases_table(suite.cases[: _TERMINAL_LEVEL.cases], suite.kinds, markdown=False),
