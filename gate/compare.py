@@ -496,6 +496,8 @@ def _row(
         variables=dict(shown.variables) if shown else {},
         base_output=base_first.output if base_first else None,
         head_output=head_first.output if head_first else None,
+        base_reason=base_first.reasons.get(metric) if base_first else None,
+        head_reason=head_first.reasons.get(metric) if head_first else None,
     )
 
 

@@ -10,6 +10,8 @@ the markdown and is pure, so the templates pick the right one explicitly.
 - `escape_cell`: one markdown table cell.
 - `escape_inline`: a word or phrase in running text or inside an HTML tag (`<summary>`).
 - `escape_block`: the content of a `<pre>` block (multi-line, whitespace kept).
+- `escape_wrapped`: a model output inside `<code>` in running text: wraps at the comment's
+  width (GitHub never wraps `<pre>` and strips `style`), newlines as `<br>`, copyable as is.
 - `escape_code`: an inline code span, delimiters included.
 - `code_fence`: a fence that no backtick run of a fenced block's content can close.
 - `escape_url`: a link destination.
@@ -38,8 +40,28 @@ _INLINE_ENTITIES = {
     "\\": "&#92;",  # backslash escapes
     "[": "&#91;",  # links and images: `![x](http://...)`
     "]": "&#93;",
+    "*": "&#42;",  # emphasis: `**x**`, `*x*`
+    "~": "&#126;",  # strikethrough: `~~x~~`
 }
 _BLOCK_CHARS = "&<>`[]"  # inside <pre>: tags, and fences or links should a renderer look
+
+# GFM's autolink extension links `http://…`, `https://…`, `ftp://…` and `www.…` in any text
+# (https://github.github.com/gfm/#autolinks-extension-); a character reference for the `:`
+# or the `.` keeps cmark-gfm from seeing the pattern, and shows the same characters.
+_SCHEME = re.compile(r":(?=//)")
+_WWW = re.compile(r"(?<![\w.])(www)\.", re.IGNORECASE)
+# GitHub turns `:shipit:` into an emoji after rendering, on the HTML's text (character
+# references are decoded by then), so an invisible joiner after the first colon breaks it.
+_EMOJI = re.compile(r":(?=[\w+-]+:)")
+# What makes a line's start a block: a heading (`# `), a list item (`- `, `+ `, `1. `, `1) `),
+# a setext underline or thematic break (`=`, `-`), or an indented code block (spaces, tabs).
+_BLOCK_START = re.compile(r"^(?:[#+=-]|\d{1,9}[.)])")
+_INDENT = re.compile(r"^[ \t]+")
+
+
+# `_` opens or closes emphasis only at the edge of a word (GFM's flanking rules): `json_valid`
+# stays as it is, `_x_` and `__x__` become references.
+_EDGE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 
 
 def _replace(text: str, chars: str | None = None) -> str:
@@ -48,6 +70,8 @@ def _replace(text: str, chars: str | None = None) -> str:
     for char, entity in _INLINE_ENTITIES.items():
         if chars is None or char in chars:
             text = text.replace(char, entity)
+    if chars is None and "_" in text:
+        text = _EDGE_UNDERSCORE.sub("&#95;", text)
     return text
 
 
@@ -87,7 +111,23 @@ def clip(text: str, limit: int | None) -> str:
 
 def _neutralise_references(text: str) -> str:
     text = _MENTION.sub("@" + ZWJ, text)
+    text = _EMOJI.sub(":" + ZWJ, text)
     return _ISSUE_REF.sub("#" + ZWJ, text)
+
+
+def _neutralise_links(text: str) -> str:
+    """No autolink: `http&#58;//…` and `www&#46;…` (after `&` was escaped)."""
+    text = _SCHEME.sub("&#58;", text)
+    return _WWW.sub(r"\1&#46;", text)
+
+
+def _neutralise_line_start(text: str) -> str:
+    """A first character that would start a block, or leading whitespace, as a reference."""
+    text = _INDENT.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group(0)), text)
+    match = _BLOCK_START.match(text)
+    if match is None:
+        return text
+    return f"&#{ord(text[0])};{text[1:]}"
 
 
 def escape_inline(text: str, limit: int | None = None) -> str:
@@ -98,8 +138,8 @@ def escape_inline(text: str, limit: int | None = None) -> str:
     with an invisible joiner. `limit` caps the number of characters taken from `text`.
     """
     text = clip(" ".join(normalize_text(text).split("\n")), limit)
-    text = _replace(_neutralise_references(text))
-    return _COMMAND_LINE.sub(r"\1&#58;", text)
+    text = _neutralise_links(_replace(_neutralise_references(text)))
+    return _neutralise_line_start(_COMMAND_LINE.sub(r"\1&#58;", text))
 
 
 def escape_cell(text: str, limit: int | None = None) -> str:
@@ -120,6 +160,24 @@ def escape_block(text: str, limit: int | None = None) -> str:
         text, more = text[:limit], f"{ELLIPSIS}\n[{len(text) - limit:,} more characters]"
     text = _replace(_neutralise_references(text), _BLOCK_CHARS)
     return _COMMAND_LINE.sub(r"\1&#58;", text) + more
+
+
+def escape_wrapped(text: str, limit: int | None = None) -> str:
+    """The inert content of a `<code>` element in running text, for a model's output.
+
+    GitHub never wraps `<pre>` or a fenced block (a long line hides behind a scrollbar) and
+    strips `style`; its stylesheet gives `code` `white-space: break-spaces`, so the text
+    wraps at the comment's width and keeps its spaces. Newlines become `<br>` (a blank line
+    would end the paragraph), everything that markdown or HTML would read is a character
+    reference, so a copy of the text is the output itself. When `text` is longer than `limit`
+    characters it is cut, and a last line says how much was left out.
+    """
+    text = normalize_text(text)
+    more = ""
+    if limit is not None and len(text) > limit:
+        text, more = text[:limit], f"{ELLIPSIS}<br>[{len(text) - limit:,} more characters]"
+    text = _neutralise_links(_replace(_neutralise_references(text)))
+    return text.replace("\n", "<br>") + more
 
 
 def longest_run(text: str, char: str) -> int:

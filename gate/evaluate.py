@@ -49,8 +49,9 @@ from gate.prices import cost_usd, price_for
 from gate.providers import BadResponse, Completion, Provider, RequestRejected
 from gate.scorers import (
     JudgeUnparsable,
+    explain_miss,
     judge_request,
-    parse_judge_score,
+    parse_judge_answer,
     render_value,
     score_against,
 )
@@ -532,12 +533,16 @@ class _Engine:
             return
         scores: dict[str, float | None] = {}
         score_errors: dict[str, str] = {}
+        reasons: dict[str, str] = {}
         verdicts = {spec.name: outcome for spec, outcome in judged} if judged else {}
         text = completion.text
         rendered = self._rendered.get((suite.name, run.side, run.case_id), _NOTHING_RENDERED)
         for spec in suite.scorers:
             if spec.type != "judge":
-                scores[spec.name] = score_against(spec, text, rendered.get(spec.name))
+                expected = rendered.get(spec.name)
+                scores[spec.name] = score_against(spec, text, expected)
+                if scores[spec.name] == 0.0 and (miss := explain_miss(spec, text, expected)):
+                    reasons[spec.name] = miss
                 continue
             verdict = verdicts[spec.name]
             if verdict.completion is None:
@@ -545,7 +550,10 @@ class _Engine:
                 score_errors[spec.name] = f"judge call failed: {verdict.error}"
                 continue
             try:
-                scores[spec.name] = parse_judge_score(verdict.completion.text, spec.scale)
+                score, reason = parse_judge_answer(verdict.completion.text, spec.scale)
+                scores[spec.name] = score
+                if reason is not None:
+                    reasons[spec.name] = reason
             except JudgeUnparsable as exc:
                 scores[spec.name] = None
                 score_errors[spec.name] = str(exc)
@@ -563,6 +571,7 @@ class _Engine:
             scores=scores,
             score_errors=score_errors,
             variables=run.variables,
+            reasons=reasons,
         )
 
     def finish(self, progress: Callable[[Progress], None] | None) -> Results:

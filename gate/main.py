@@ -694,41 +694,61 @@ def _post_artifact(
     refusals: Refusals,
 ) -> int:
     """Check the artifact, then post its comment and status; returns the exit code."""
+    from dataclasses import replace
+
+    from gate.artifact import ArtifactError, read_relayed_run
     from gate.events import GateTarget
     from gate.render import render_relayed_comment
 
     try:
         manifest = _read_manifest(settings, source)
+        shown = f"{settings.results_dir or settings.results_path}/llm-gate-publish.json"
+        run = read_relayed_run(manifest, shown)
+        # The comment is rebuilt from the artifact's data; the config path and the run's URL
+        # are this run's own, never the artifact's.
+        info = replace(run.info, config_path=manifest.config, run_url=source.run_url)
+        rebuilt = render_relayed_comment(
+            run.comparison,
+            run.changes,
+            run.stats,
+            info,
+            head_sha=source.head_sha,
+            fork=source.fork,
+            error=run.error,
+            fork_repo=run.fork_repo,
+        )
+        if rebuilt.verdict.value != manifest.verdict:
+            raise ArtifactError(
+                f"{shown}: its verdict '{manifest.verdict}' is not what its results give "
+                f"('{rebuilt.verdict.value}'); refusing to post them"
+            )
     except GateError as exc:
         console.error(str(exc))
         status.post("error", f"Not published: {escape_plain(str(exc))}")
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         refusals.report()
         return 1
-    verdict = Verdict(manifest.verdict)
-    headline = escape_plain(manifest.headline)
+    verdict = rebuilt.verdict
+    headline = rebuilt.headline
     state, description = status_for_verdict(verdict, headline, settings.fail_on)
     warning = None
     if source.fork and state == "success":
         warning = _untrusted_fork_change(github, manifest.pr_number)
         if warning is not None:
             state, description = "error", f"Not trusted: {warning}"
-    comment = render_relayed_comment(
-        manifest.comment,
-        config_path=manifest.config,
-        head_sha=source.head_sha,
-        run_url=source.run_url,
-        fork=source.fork,
-        warning=warning,
-    )
-    report = Report(
-        verdict=verdict,
-        headline=headline,
-        comment=comment,
-        summary="",
-        results={},
-        regressions=manifest.regressions,
-        regressed_cases=manifest.regressed_cases,
+            rebuilt = render_relayed_comment(
+                run.comparison,
+                run.changes,
+                run.stats,
+                info,
+                head_sha=source.head_sha,
+                fork=source.fork,
+                error=run.error,
+                fork_repo=run.fork_repo,
+                warning=warning,
+            )
+    report = replace(
+        rebuilt, regressions=manifest.regressions, regressed_cases=manifest.regressed_cases
     )
     target = GateTarget(
         event="workflow_run",

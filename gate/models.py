@@ -286,6 +286,8 @@ class CaseResult:
     ]  # metric → value in [0, 1] (binary) or [1, scale]; None = scorer error
     score_errors: dict[str, str] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
+    # metric → why it scored as it did: the judge's reason, what a `contains` missed, ...
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +351,8 @@ class RowDelta:
     variables: dict[str, Any]
     base_output: str | None
     head_output: str | None
+    base_reason: str | None = None  # why the first repeat scored as it did (CaseResult.reasons)
+    head_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

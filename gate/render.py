@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 from gate.annotate import annotations_for, split_annotations
 from gate.escape import (
-    ZWJ,
     clip,
     code_fence,
     escape_block,
@@ -34,6 +33,7 @@ from gate.escape import (
     escape_inline,
     escape_plain,
     escape_url,
+    escape_wrapped,
     neutralise_commands,
     normalize_text,
 )
@@ -132,7 +132,7 @@ def render_terminal(
     """Plain-text tables of a comparison for `llm-gate eval` in a terminal."""
     info = RunInfo(None, "llm-gate.yml", None, changes.base_sha, changes.head_sha)
     facts = _facts(comparison, changes, stats, info, None)
-    suites = [_suite_text(s, facts.confidence) for s in facts.suites]
+    suites = [_suite_text(s, facts) for s in facts.suites]
     text = _template("terminal.txt.j2").render(
         title=facts.title_plain,
         changes=_changes_view(facts, _TERMINAL_LEVEL),
@@ -163,6 +163,7 @@ def _environment() -> Environment:
         cell=escape_cell,
         inline=escape_inline,
         block=escape_block,
+        wrapped=escape_wrapped,
         code=escape_code,
         fenced=escape_fenced,
         url=escape_url,
@@ -198,6 +199,7 @@ _CLASS_ORDER: dict[str, int] = {
     "improved": 7,
 }
 _IMPROVEMENTS = ("fail→pass", "improved")
+_REGRESSIONS = ("pass→fail", "dropped")
 _SUITE_ORDER = {
     Verdict.FAIL: 0,
     Verdict.ERROR: 1,
@@ -357,45 +359,58 @@ def _suite_facts(suite: SuiteComparison) -> _Suite:
 
 # --------------------------------------------------------------------------- numbers
 
+# One formatter for every number the report shows, so the same value is always the same
+# string: `format_number(value, unit)`. A unit fixes the decimals and the suffix; `signed`
+# adds "+" or "−" (nothing for a value that rounds to zero).
+Unit = Literal["score", "fraction", "points", "percent", "ms"]
+_UNITS: dict[str, tuple[float, int, str]] = {  # unit → (scale, decimals, suffix)
+    "score": (1.0, 2, ""),  # a judge's mean or delta on its 1..scale range
+    "fraction": (100.0, 1, "%"),  # a pass rate: 0.85 → 85.0%
+    "points": (100.0, 1, " pts"),  # a difference of pass rates: −0.125 → −12.5 pts
+    "percent": (1.0, 1, "%"),  # a relative change already in percent: 31.7 → +31.7%
+    "ms": (1.0, 0, " ms"),
+}
 
-def _signed(value: float, digits: int) -> str:
-    text = f"{abs(value):,.{digits}f}"
+
+def format_number(value: float, unit: Unit, *, signed: bool = False) -> str:
+    """`value` in `unit`: fixed decimals, thousands separators, one minus sign (U+2212)."""
+    scale, digits, suffix = _UNITS[unit]
+    text = f"{abs(value * scale):,.{digits}f}"
     if not any(c in "123456789" for c in text):
-        return text
-    return ("+" if value > 0 else MINUS) + text
-
-
-def _number(value: float, digits: int) -> str:
-    return _signed(value, digits).lstrip("+")
+        return text + suffix
+    if value < 0:
+        return MINUS + text + suffix
+    return ("+" if signed else "") + text + suffix
 
 
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _mean_unit(kind: str) -> Unit:
+    return "fraction" if kind == "binary" else "score"
+
+
+def _delta_unit(kind: str) -> Unit:
+    return "points" if kind == "binary" else "score"
+
+
 def _mean(value: float | None, kind: str) -> str:
     value = _finite(value)
-    if value is None:
-        return DASH
-    return f"{_number(value * 100, 1)}%" if kind == "binary" else _number(value, 2)
+    return DASH if value is None else format_number(value, _mean_unit(kind))
 
 
 def _delta(value: float | None, kind: str) -> str:
     value = _finite(value)
-    if value is None:
-        return DASH
-    return f"{_signed(value * 100, 1)} pts" if kind == "binary" else _signed(value, 2)
-
-
-def _bare_delta(value: float, kind: str) -> str:
-    return _signed(value * 100, 1) if kind == "binary" else _signed(value, 2)
+    return DASH if value is None else format_number(value, _delta_unit(kind), signed=True)
 
 
 def _interval(low: float | None, high: float | None, kind: str) -> str:
     low, high = _finite(low), _finite(high)
     if low is None or high is None:
         return ""
-    return f"{_bare_delta(low, kind)} to {_bare_delta(high, kind)}"
+    # the Δ beside it carries the unit: "−12.5 pts (−22.5 to −2.5)"
+    return f"{_delta(low, kind).removesuffix(' pts')} to {_delta(high, kind).removesuffix(' pts')}"
 
 
 def _drop(value: float | None, kind: str) -> str:
@@ -408,12 +423,11 @@ def _drop(value: float | None, kind: str) -> str:
 
 def _size(value: float | None, kind: str) -> str:
     value = _finite(value)
-    if value is None:
-        return DASH
-    return f"{_number(abs(value) * 100, 1)} pts" if kind == "binary" else _number(abs(value), 2)
+    return DASH if value is None else format_number(abs(value), _delta_unit(kind))
 
 
 def _score(value: float | None, kind: str) -> str:
+    """One case's score: pass/fail for a check (a share when repeats disagree), else a mean."""
     value = _finite(value)
     if value is None:
         return DASH
@@ -422,13 +436,12 @@ def _score(value: float | None, kind: str) -> str:
             return "pass"
         if value == 0.0:
             return "fail"
-        return f"{_number(value * 100, 0)}%"
-    return _number(value, 2)
+    return _mean(value, kind)
 
 
-def _ms(value: float | None) -> str:
+def _ms(value: float | None, *, signed: bool = False) -> str:
     value = _finite(value)
-    return DASH if value is None else f"{_number(value, 0)} ms"
+    return DASH if value is None else format_number(value, "ms", signed=signed)
 
 
 def _usd(value: float | None) -> str:
@@ -448,7 +461,20 @@ def _pct_change(base: float | None, head: float | None) -> str:
     base, head = _finite(base), _finite(head)
     if base is None or head is None or base == 0:
         return ""
-    return f"{_signed((head - base) / base * 100, 1)}%"
+    return format_number((head - base) / base * 100, "percent", signed=True)
+
+
+_PERCENT = re.compile(r"([+-]?)(\d+(?:\.\d+)?) ?%")
+
+
+def _limit(text: str) -> str:
+    """An ops limit as compare states it (`+15 %`) in the report's one percent style."""
+
+    def percent(match: re.Match[str]) -> str:
+        value = float(match.group(2)) * (-1 if match.group(1) == "-" else 1)
+        return format_number(value, "percent", signed=bool(match.group(1)))
+
+    return _PERCENT.sub(percent, text)
 
 
 def _count(value: int) -> str:
@@ -497,7 +523,7 @@ def _metric_items(suites: Iterable[_Suite], verdict: Verdict) -> list[_Item]:
                         suite.name,
                         _CHECK_LABEL[check.name],
                         _check_change(check),
-                        f"limit {check.limit}",
+                        f"limit {_limit(check.limit)}",
                     )
                 )
     return items
@@ -679,6 +705,7 @@ _SUMMARY_LEVELS = (
     _Limits(10, False, 500, 200, 0, 100, truncated=True),
     _Limits(0, False, 500, 200, 0, 50, truncated=True),
 )
+RELAYED_LIMITS = _COMMENT_LEVELS[0]  # what a results artifact keeps for `mode: publish`
 _TERMINAL_LEVEL = _Limits(
     cases=10, details=False, output_chars=0, value_chars=0, diff_chars=0, files=20
 )
@@ -759,43 +786,54 @@ def _annotation_views(facts: _Facts) -> list[_AnnotationView]:
     ]
 
 
-_RELAYED_REFERENCE = re.compile(r"@(?=\w)|(?<!&)#(?=\d)")  # not `&#124;`, an escaped `|`
 _RELAYED_NOTE_ROOM = 2_000  # characters kept free for the markers and the provenance note
 
 
 def render_relayed_comment(
-    body: str,
+    comparison: Comparison | None,
+    changes: ChangeSet | None,
+    stats: dict[Side, CallStats],
+    info: RunInfo,
     *,
-    config_path: str,
     head_sha: str,
-    run_url: str | None,
     fork: bool,
+    error: str | None = None,
+    fork_repo: str | None = None,
     warning: str | None = None,
-) -> str:
-    """The sticky comment `mode: publish` posts from the comment in a results artifact.
+) -> Report:
+    """The sticky comment `mode: publish` posts, rebuilt from a results artifact's data.
 
     The artifact was written by the pull request's own workflow run, which may have run code
-    the pull request controls: its markers are replaced by this run's own, mentions and issue
-    references are broken (nobody gets pinged), lines cannot start a workflow command, the
-    text is cut to fit GitHub's limit, and a last line says where the results came from.
-    `warning` goes on top when the results of a fork's run cannot be trusted.
+    the pull request controls, so nothing of its markdown is posted: the comparison, changes
+    and stats it carries (checked by gate/artifact.py) are rendered here like a run's own,
+    every text escaped. `info` holds this run's trusted config path and run URL. Where the
+    results came from goes first, where nothing rendered after it can hide or fold it away;
+    `warning` follows when the results of a fork's run cannot be trusted.
     """
-    lines = normalize_text(body).split("\n")
-    while lines and lines[0].strip().startswith("<!-- llm-gate"):
-        lines.pop(0)
-    text = _RELAYED_REFERENCE.sub(lambda m: m.group(0) + ZWJ, "\n".join(lines).strip("\n"))
+    facts = _facts(comparison, changes, stats, info, error)
+    if fork_repo is not None:
+        facts = _not_evaluated(facts, fork_repo)
     room = COMMENT_TARGET - _RELAYED_NOTE_ROOM
-    truncated = len(text) > room
+    body = _fit(facts, "comment", _COMMENT_LEVELS, lambda s: len(s) < room)
+    if len(body) >= room:
+        body = _bare(facts, "comment")
     comment = _template("relayed.md.j2").render(
-        marker=comment_marker(config_path),
+        marker=comment_marker(info.config_path),
         head_marker=f"<!-- llm-gate head={_marker_value(head_sha)} -->",
-        body=clip(text, room) if truncated else text,
-        truncated=truncated,
-        run_url=run_url,
+        body="\n".join(body.split("\n")[2:]).rstrip("\n"),  # below our own markers
+        run_url=info.run_url,
         fork=fork,
         warning=warning,
     )
-    return neutralise_commands(comment)
+    return Report(
+        verdict=facts.verdict,
+        headline=facts.headline,
+        comment=neutralise_commands(comment),
+        summary="",
+        results={},
+        regressions=comparison.regressions if comparison and error is None else 0,
+        regressed_cases=comparison.regressed_cases if comparison and error is None else 0,
+    )
 
 
 def _bare(facts: _Facts, target: Target) -> str:
@@ -929,9 +967,40 @@ def _diff_view(file: ChangedFile, limit: int) -> _Diff:
         kept.append(line if len(line) <= limit else clip(line, limit))
     text = "\n".join(kept)
     about = ", ".join(
-        [*(c.value for c in file.categories), file.status, f"+{added} {MINUS}{removed}"]
+        [
+            *(c.value for c in file.categories),
+            file.status,
+            f"+{added} {MINUS}{removed}",
+            *_whitespace_note(lines),
+        ]
     )
     return _Diff(file.path, about, code_fence(text), text, len(lines) - len(kept))
+
+
+def _whitespace_note(lines: Sequence[str]) -> list[str]:
+    """ "whitespace only" when the removed and added lines differ only in whitespace (they look
+    the same in the diff), or how many changed lines did."""
+    removed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    if not removed and not added:
+        return []
+    if "".join("".join(removed).split()) == "".join("".join(added).split()):
+        return ["whitespace only"]
+    left: dict[str, int] = {}
+    for line in removed:
+        key = "".join(line.split())
+        left[key] = left.get(key, 0) + 1
+    same = 0
+    for line in added:
+        key = "".join(line.split())
+        if left.get(key, 0) > 0 and line not in removed:
+            left[key] -= 1
+            same += 1
+    return (
+        [f"{same} {'line differs' if same == 1 else 'lines differ'} only in whitespace"]
+        if same
+        else []
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -948,8 +1017,9 @@ class _CaseView:
     case_id: str
     rows: list[_RowView]
     variables: list[tuple[str, str]]  # raw: the template escapes each cell
-    base_output: str | None  # raw: the template escapes it into a <pre> block
+    base_output: str | None  # raw: the template escapes it into a wrapping <code>
     head_output: str | None
+    reasons: list[tuple[str, str, str]]  # raw (metric, side, reason) of the regressed rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -966,6 +1036,74 @@ class _SuiteView:
     cases_summary: str  # "30 pass→fail, 5 flaky"
     cases_table: str
     cases: list[_CaseView] = field(default_factory=list)  # with inputs and outputs
+    explanations: list[str] = field(default_factory=list)  # markdown, escaped: what it means
+
+
+def cases_needed(m: MetricComparison) -> int | None:
+    """About how many cases would let `m` detect a drop as small as its tolerance.
+
+    The detectable drop shrinks with the square root of the number of cases, so n cases that
+    detect `mde` need n × (mde / tolerance)² to detect `tolerance`. A comparison that states
+    its own `cases_needed` is taken at its word.
+    """
+    stated = getattr(m, "cases_needed", None)
+    if isinstance(stated, int) and not isinstance(stated, bool):
+        return stated
+    mde, tolerance = _finite(m.mde), _finite(m.tolerance)
+    if mde is None or tolerance is None or tolerance <= 0 or m.n <= 0:
+        return None
+    return math.ceil(m.n * (mde / tolerance) ** 2 - 1e-9)
+
+
+def _inconclusive_note(m: MetricComparison, confidence: int, *, markdown: bool) -> str:
+    name = escape_inline(m.metric, 80) if markdown else m.metric
+    strong, code = ("**", "`") if markdown else ("", "")
+    ci = _interval(m.ci_low, m.ci_high, m.kind)
+    where = f"the {confidence}% interval of its change ({ci})" if ci else "its change"
+    tolerance = _size(m.tolerance, m.kind)
+    text = (
+        f"{strong}Inconclusive:{strong} {name}: {where} still allows a drop beyond the "
+        f"tolerance of {tolerance}, and the drop is not significant, so these cases can show "
+        f"neither a pass nor a regression. The commit status stays {code}success{code} unless "
+        f"the workflow sets {code}fail-on: inconclusive{code}."
+    )
+    needed = cases_needed(m)
+    if needed is not None and needed > m.n:
+        text += (
+            f" About {_count(needed)} cases (now {_count(m.n)}) would detect a drop of "
+            f"{tolerance}: add cases to the dataset to decide it."
+        )
+    else:
+        text += " More cases narrow the interval and decide it."
+    return text
+
+
+def _rubric_only(facts: _Facts, suite: str) -> bool:
+    changes = facts.changes
+    return changes is not None and _suite_categories(changes, suite) == [Category.RUBRIC]
+
+
+def _rubric_only_note(*, markdown: bool) -> str:
+    strong = "**" if markdown else ""
+    return (
+        "Only the judge's rubric changed, so both sides' outputs were reused from the cache "
+        f"and {strong}both sides were re-judged with the new rubric{strong}: the table "
+        "compares the two sides under the same rubric (a change near 0 is expected), not the "
+        "old rubric with the new one."
+    )
+
+
+def _explanations(suite: _Suite, facts: _Facts, *, markdown: bool = True) -> list[str]:
+    """What the suite's verdicts mean, for a reader who has not read the README."""
+    c = suite.comparison
+    lines = [
+        _inconclusive_note(m, facts.confidence, markdown=markdown)
+        for m in c.metrics
+        if m.gating and m.verdict is Verdict.INCONCLUSIVE
+    ]
+    if _rubric_only(facts, suite.name):
+        lines.append(_rubric_only_note(markdown=markdown))
+    return lines
 
 
 def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -> _SuiteView:
@@ -984,6 +1122,7 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
             (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind))
             for m in c.metrics
             if m.gating
+            and m.verdict is not Verdict.INCONCLUSIVE  # its explanation says how many cases
             and (mde := _finite(m.mde)) is not None
             and m.tolerance is not None
             and mde > m.tolerance
@@ -995,48 +1134,52 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
             "cases", suite, len(shown), lambda: _cases_table(shown, suite.kinds, markdown=True)
         ),
         cases=[_case_view(case, suite.kinds) for case in shown] if limits.details else [],
+        explanations=_explanations(suite, facts),
     )
 
 
-def _verdict_cell(m: MetricComparison, markdown: bool) -> str:
-    if not m.gating:
+def _verdict_cell(verdict: Verdict, gating: bool, markdown: bool) -> str:
+    if not gating:
         return "not gated"
-    if markdown and m.verdict in (Verdict.FAIL, Verdict.ERROR):
-        return f"**{m.verdict.value}**"
-    return m.verdict.value
+    if markdown and verdict in (Verdict.FAIL, Verdict.ERROR):
+        return f"**{verdict.value}**"
+    return verdict.value
 
 
 def _metrics_table(metrics: Sequence[MetricComparison], confidence: int, *, markdown: bool) -> str:
+    """Verdict first and seven narrow columns, so a ~600 px window (GitHub's mobile app, a
+    split screen) shows the verdict and the change; the interval and the floor go on a second
+    line of their cell."""
     esc = escape_cell if markdown else escape_plain
+    second = "<br>" if markdown else " "
     rows = []
     for m in metrics:
         ci = _interval(m.ci_low, m.ci_high, m.kind)
-        tolerance = [_drop(m.tolerance, m.kind)] if m.tolerance is not None else []
+        tolerance = _drop(m.tolerance, m.kind) if m.tolerance is not None else ""
         if m.floor is not None:
-            tolerance.append(f"min {_mean(m.floor, m.kind)}")
+            floor = f"min {_mean(m.floor, m.kind)}"
+            tolerance = f"{tolerance}{'<br>' if markdown else ', '}{floor}" if tolerance else floor
         rows.append(
             [
-                esc(m.metric, 80) + ("" if m.gating else " (informational)"),
+                _verdict_cell(m.verdict, m.gating, markdown),
+                esc(m.metric, 80),
                 _count(m.n),
-                _mean(m.base_mean, m.kind),
-                _mean(m.head_mean, m.kind),
-                _delta(m.delta, m.kind) + (f" ({ci})" if ci else ""),
-                ", ".join(tolerance) or DASH,
+                f"{_mean(m.base_mean, m.kind)} → {_mean(m.head_mean, m.kind)}",
+                _delta(m.delta, m.kind) + (f"{second}({ci})" if ci else ""),
+                tolerance or DASH,
                 _size(m.mde, m.kind),
-                _verdict_cell(m, markdown),
             ]
         )
     headers = [
+        "verdict",
         "metric",
         "n",
-        "base",
-        "head",
+        "base → head",
         f"Δ ({confidence}% CI)",
         "tolerance",
         "detectable drop",
-        "verdict",
     ]
-    return _table(rows, headers, markdown)
+    return _table(rows, headers, markdown, numbers=5)
 
 
 _CHECK_LABEL = {"latency_p95_ms": "latency p95", "cost_usd": "cost per case"}
@@ -1046,18 +1189,17 @@ def _check_change(check: OpsCheck) -> str:
     if check.name == "cost_usd":
         return _pct_change(check.base, check.head) or DASH
     base, head = _finite(check.base), _finite(check.head)
-    return DASH if base is None or head is None else f"{_signed(head - base, 0)} ms"
+    return DASH if base is None or head is None else _ms(head - base, signed=True)
 
 
-def _check_cells(check: OpsCheck | None, markdown: bool) -> list[str]:
+def _check_verdict(check: OpsCheck | None, markdown: bool) -> str:
     if check is None:
-        return ["", ""]
-    verdict = check.verdict.value
-    if markdown and check.verdict is Verdict.FAIL:
-        verdict = f"**{verdict}**"
+        return ""
+    verdict = _verdict_cell(check.verdict, True, markdown)
     if check.note:
-        verdict += f" ({(escape_cell if markdown else escape_plain)(check.note, 200)})"
-    return [check.limit, verdict]
+        note = (escape_cell if markdown else escape_plain)(check.note, 200)
+        verdict += f"<br>({note})" if markdown else f" ({note})"
+    return verdict
 
 
 def _ops_table(c: SuiteComparison, *, markdown: bool) -> str:
@@ -1070,41 +1212,42 @@ def _ops_table(c: SuiteComparison, *, markdown: bool) -> str:
 
     def latency_change(name: str) -> str:
         b, h = get(base, name), get(head, name)
-        return "" if b is None or h is None else f"{_signed(h - b, 0)} ms"
+        return "" if b is None or h is None else _ms(h - b, signed=True)
 
     def errors(side: Side, ops: SideOps | None) -> str:
         if ops is None:
             return DASH
         rate = _finite(c.error_rate.get(side))
         text = f"{_count(ops.errors)} of {_count(ops.cases)}"
-        return text + (f" ({_number(rate * 100, 1)}%)" if rate else "")
+        return text + (f" ({format_number(rate, 'fraction')})" if rate else "")
 
-    cost = [
-        "cost per case",
-        _usd(get(base, "cost_per_case_usd")),
-        _usd(get(head, "cost_per_case_usd")),
-        _pct_change(get(base, "cost_per_case_usd"), get(head, "cost_per_case_usd")),
-    ]
+    def limit(name: Literal["latency_p95_ms", "cost_usd"]) -> str:
+        check = checks.get(name)
+        return "" if check is None else _limit(check.limit)
+
+    p50, p95, cost = "latency_p50_ms", "latency_p95_ms", "cost_per_case_usd"
     rows = [
+        ["", "latency p50", _ms(get(base, p50)), _ms(get(head, p50)), latency_change(p50), ""],
         [
-            "latency p50",
-            _ms(get(base, "latency_p50_ms")),
-            _ms(get(head, "latency_p50_ms")),
-            latency_change("latency_p50_ms"),
-            "",
-            "",
-        ],
-        [
+            _check_verdict(checks.get("latency_p95_ms"), markdown),
             "latency p95",
-            _ms(get(base, "latency_p95_ms")),
-            _ms(get(head, "latency_p95_ms")),
-            latency_change("latency_p95_ms"),
-            *_check_cells(checks.get("latency_p95_ms"), markdown),
+            _ms(get(base, p95)),
+            _ms(get(head, p95)),
+            latency_change(p95),
+            limit("latency_p95_ms"),
         ],
-        [*cost, *_check_cells(checks.get("cost_usd"), markdown)],
-        ["case errors", errors("base", base), errors("head", head), "", "", ""],
+        [
+            _check_verdict(checks.get("cost_usd"), markdown),
+            "cost per case",
+            _usd(get(base, cost)),
+            _usd(get(head, cost)),
+            _pct_change(get(base, cost), get(head, cost)),
+            limit("cost_usd"),
+        ],
+        ["", "case errors", errors("base", base), errors("head", head), "", ""],
     ]
-    return _table(rows, ["ops", "base", "head", "change", "limit", "verdict"], markdown)
+    headers = ["verdict", "ops", "base", "head", "change", "limit"]
+    return _table(rows, headers, markdown, numbers=4)
 
 
 def _class_counts(cases: Sequence[_Case]) -> str:
@@ -1126,25 +1269,34 @@ def _row_view(row: RowDelta, kind: str) -> _RowView:
     )
 
 
+def _case_metrics(cases: Sequence[_Case], metrics: Sequence[str]) -> list[str]:
+    """The metrics that moved in `cases`, in the suite's order (then any other, sorted)."""
+    moved = {row.metric for case in cases for row in case.rows}
+    ordered = [m for m in metrics if m in moved]
+    return ordered + sorted(moved - set(ordered))
+
+
 def _cases_table(cases: Sequence[_Case], kinds: dict[str, str], *, markdown: bool) -> str:
+    """One row per case (its worst class first), one column per metric that moved:
+    `base → head`, blank where that metric did not move for the case."""
     if not cases:
         return ""
     esc = escape_cell if markdown else escape_plain
+    metrics = _case_metrics(cases, list(kinds))
     rows = []
     for case in cases:
-        for row in case.rows:
-            view = _row_view(row, kinds.get(row.metric, "continuous"))
-            rows.append(
-                [
-                    esc(case.case_id, 80),
-                    view.row_class,
-                    esc(view.metric, 80),
-                    view.base,
-                    view.head,
-                    view.delta,
-                ]
-            )
-    return _table(rows, ["case", "class", "metric", "base", "head", "Δ"], markdown)
+        by_metric = {row.metric: row for row in case.rows}
+        cells = []
+        for name in metrics:
+            row = by_metric.get(name)
+            if row is None:
+                cells.append("")
+                continue
+            view = _row_view(row, kinds.get(name, "continuous"))
+            cells.append(f"{view.base} → {view.head}")
+        rows.append([case.row_class, esc(case.case_id, 80), *cells])
+    headers = ["class", "case", *(esc(name, 80) for name in metrics)]
+    return _table(rows, headers, markdown, numbers=len(metrics))
 
 
 def _variable_text(value: Any) -> str:
@@ -1161,14 +1313,28 @@ def _case_view(case: _Case, kinds: dict[str, str]) -> _CaseView:
         variables=[(str(k), _variable_text(v)) for k, v in first.variables.items()],
         base_output=first.base_output,
         head_output=first.head_output,
+        reasons=[
+            (r.metric, side, reason)
+            for r in case.rows
+            if r.row_class in _REGRESSIONS
+            for side, reason in (("head", r.head_reason), ("base", r.base_reason))
+            if reason
+        ],
     )
 
 
-def _table(rows: list[list[str]], headers: list[str], markdown: bool) -> str:
+def _table(rows: list[list[str]], headers: list[str], markdown: bool, *, numbers: int = 0) -> str:
+    """A markdown (pipe) or plain table; its last `numbers` columns are right-aligned
+    (`---:` in markdown)."""
     from tabulate import tabulate
 
+    align = ["left"] * (len(headers) - numbers) + ["right"] * numbers
     return tabulate(
-        rows, headers=headers, tablefmt="github" if markdown else "simple", disable_numparse=True
+        rows,
+        headers=headers,
+        tablefmt="pipe" if markdown else "simple",
+        disable_numparse=True,
+        colalign=align,
     )
 
 
@@ -1208,15 +1374,17 @@ class _SuiteText:
     ops: str
     cases_total: int
     cases_table: str
+    explanations: list[str]
 
 
-def _suite_text(suite: _Suite, confidence: int) -> _SuiteText:
+def _suite_text(suite: _Suite, facts: _Facts) -> _SuiteText:
     c = suite.comparison
     return _SuiteText(
         name=suite.name,
         verdict=c.verdict.value,
         note=c.note,
-        table=_metrics_table(c.metrics, confidence, markdown=False),
+        explanations=_explanations(suite, facts, markdown=False),
+        table=_metrics_table(c.metrics, facts.confidence, markdown=False),
         ops=_ops_table(c, markdown=False),
         cases_total=len(suite.cases),
         cases_table=_cases_table(suite.cases[: _TERMINAL_LEVEL.cases], suite.kinds, markdown=False),
@@ -1261,6 +1429,7 @@ def _results(facts: _Facts) -> dict[str, Any]:
                 "metrics": [_jsonable(asdict(m)) for m in c.metrics],
                 "checks": [_jsonable(asdict(check)) for check in c.checks],
                 "ops": {side: _jsonable(asdict(ops)) for side, ops in sorted(c.ops.items())},
+                "cases": [case.case_id for case in suite.cases],  # in the report's order
                 "rows": [
                     {
                         **_jsonable(asdict(row)),

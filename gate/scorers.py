@@ -2,8 +2,9 @@
 
 Pure: no network, files or clock. Deterministic scorers (`exact`, `contains`, `regex`,
 `json_valid`) give 1.0 or 0.0. A judge scorer is two halves around a model call that the
-engine makes: `judge_request` builds the (cacheable) request, `parse_judge_score` reads the
-score out of whatever the judge answered, or raises JudgeUnparsable.
+engine makes: `judge_request` builds the (cacheable) request, `parse_judge_answer` reads the
+score and the judge's reason out of whatever the judge answered, or raises JudgeUnparsable.
+`explain_miss` says why a deterministic check failed, for the report's dropped cases.
 """
 
 from __future__ import annotations
@@ -101,6 +102,32 @@ def score_against(spec: ScorerSpec, output: str, expected: str | None) -> float:
     if spec.type == "exact":
         return 1.0 if got == want else 0.0
     return 1.0 if want in got else 0.0  # contains
+
+
+_SHOWN = 200  # characters of an expected value or pattern quoted in a reason
+
+
+def explain_miss(spec: ScorerSpec, output: str, expected: str | None) -> str | None:
+    """Why a deterministic check scored 0 (None when it passed): what the output lacked."""
+    if score_against(spec, output, expected) == 1.0:
+        return None
+    if spec.type == "json_valid":
+        try:
+            json.loads(output)
+        except ValueError as exc:
+            return f"not valid JSON: {exc}"
+        return None
+    want = _quoted((expected or "").strip())
+    case = " (ignoring case)" if spec.ignore_case else ""
+    if spec.type == "contains":
+        return f"missing {want}{case}"
+    if spec.type == "exact":
+        return f"expected exactly {want}{case}"
+    return f"no match for the pattern {want}{case}"
+
+
+def _quoted(text: str) -> str:
+    return "“" + (text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…") + "”"
 
 
 def render_value(spec: ScorerSpec, variables: dict[str, Any]) -> str:
@@ -219,19 +246,33 @@ _PLAIN_FORMS = (
 )
 
 
+REASON_LIMIT = 500  # characters of a judge's reason kept per case
+
+
 def parse_judge_score(text: str, scale: int) -> float:
-    """The score in a judge's answer: JSON (also fenced), "Score: 4", "4/5", "4 out of 5", "4"."""
-    score = _score_from_json(text)
+    """The score in a judge's answer (see parse_judge_answer)."""
+    return parse_judge_answer(text, scale)[0]
+
+
+def parse_judge_answer(text: str, scale: int) -> tuple[float, str | None]:
+    """The score in a judge's answer and its reason, when it gave one.
+
+    Read: `{"score": 4, "reason": "..."}` (also fenced, or inside prose), promptfoo's
+    `{"pass": true, "score": 0.8, "reason": "..."}` (a 0..1 score, mapped onto 1..scale),
+    "Score: 4", "4/5", "4 out of 5" and a bare "4".
+    """
+    found = _score_from_json(text, scale)
+    score, reason = found if found is not None else (None, None)
     if score is None:
         score = _score_from_plain_text(text, scale)
     if score is None:
         raise JudgeUnparsable(f"the judge's answer holds no score: {_excerpt(text)}")
     if not 1 <= score <= scale:
         raise JudgeUnparsable(f"the judge's score {score:g} is outside 1..{scale}")
-    return score
+    return score, reason
 
 
-def _score_from_json(text: str) -> float | None:
+def _score_from_json(text: str, scale: int) -> tuple[float | None, str | None] | None:
     candidates = [m.group(1) for m in _FENCED.finditer(text)] + [text]
     start, end = text.find("{"), text.rfind("}")
     if 0 <= start < end:
@@ -242,12 +283,42 @@ def _score_from_json(text: str) -> float | None:
         except ValueError:
             continue
         if isinstance(data, dict):
-            for key in ("score", "rating", "grade"):
-                value = data.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    return float(value)
-                if isinstance(value, str) and re.fullmatch(_NUMBER, value.strip()):
-                    return float(value)
+            score = _json_score(data, scale)
+            if score is not None:
+                return score, _json_reason(data)
+    return None
+
+
+def _json_number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(_NUMBER, value.strip()):
+        return float(value)
+    return None
+
+
+def _json_score(data: dict[str, Any], scale: int) -> float | None:
+    passed = data.get("pass")
+    if isinstance(passed, bool):  # promptfoo's grading result: a score in 0..1, or none
+        number = _json_number(data.get("score"))
+        if number is None:
+            return float(scale) if passed else 1.0
+        if 0 <= number <= 1:
+            return 1 + number * (scale - 1)
+        return number
+    for key in ("score", "rating", "grade"):
+        number = _json_number(data.get(key))
+        if number is not None:
+            return number
+    return None
+
+
+def _json_reason(data: dict[str, Any]) -> str | None:
+    for key in ("reason", "reasoning", "explanation"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
     return None
 
 

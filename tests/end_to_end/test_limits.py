@@ -78,8 +78,8 @@ def test_three_thousand_regressed_cases_fit_every_limit(tmp_path: Path) -> None:
     body = comments[0].body
     assert len(body) < 65_536
     assert f"{CASES:,} changed cases: {CASES:,} pass→fail (showing 10)" in body
-    assert f"{CASES - 10:,} more cases are in the job summary." in body
-    assert "more characters]</pre>" in body  # each long output is cut, visibly
+    assert f"{CASES - 10:,} more cases are in the [job summary](https://github.com/" in body
+    assert "more characters]</code>" in body  # each long output is cut, visibly
     assert status is not None and status.state == "failure"
     assert status.description and len(status.description) <= 140
     assert len(run.summary.encode()) <= 1_048_576

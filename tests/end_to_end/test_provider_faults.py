@@ -62,7 +62,7 @@ def test_flaky_provider_still_finds_the_regression(tmp_path: Path) -> None:
     assert run.outputs["verdict"] == "fail"
     assert _final_status(github, sha)[0] == "failure"
     body = github.comments(PR_NUMBER)[0].body
-    assert "| case errors   | 0 of 30" in body
+    assert "| case errors   |  0 of 30" in body
 
 
 def test_provider_down_is_an_error_with_the_failed_calls(tmp_path: Path) -> None:

@@ -372,19 +372,15 @@ def test_racing_runs_keep_the_oldest_comment_with_the_current_report(
 
 
 def manifest(head: str, **changes: Any) -> dict[str, Any]:
-    """The manifest a pull_request run of commit `head` writes, with `changes`."""
-    return {
-        "version": 1,
-        "pr_number": PR,
-        "head_sha": head,
-        "config": "llm-gate.yml",
-        "verdict": "pass",
-        "headline": "Pass: no regression in support (n=30)",
-        "regressions": 0,
-        "regressed_cases": 0,
-        "comment": f"{MARKER}\n<!-- llm-gate head={head} -->\n### ✅ llm-gate: pass\n",
-        **changes,
-    }
+    """The manifest a pull_request run of commit `head` writes (a pass), with `changes`."""
+    from gate.artifact import build_manifest
+    from tests.unit.test_render import passing, report_for
+
+    report = report_for(passing())
+    data: dict[str, Any] = json.loads(
+        build_manifest(report, pr_number=PR, head_sha=head, config="llm-gate.yml")
+    )
+    return {**data, **changes}
 
 
 def publish(harness: Harness, data: dict[str, Any] | None, head_sha: str, **kwargs: Any) -> Result:
@@ -433,6 +429,8 @@ def test_two_workflows_post_what_the_pull_request_run_computed(
         ({"verdict": "PASS"}, "verdict: Input should be"),
         ({"head_sha": "8" * 40}, "not 777777777777"),
         ({"pr_number": 41}, "PR #41, which the workflow run is not for"),
+        ({"verdict": "fail"}, "its verdict 'fail' is not what its results give ('pass')"),
+        ({"version": 1, "comment": "### ✅ llm-gate: pass"}, "written by an older llm-gate"),
     ],
 )
 def test_publish_refuses_an_artifact_it_cannot_trust(

@@ -187,6 +187,19 @@ def test_rubric_change_rejudges_without_regenerating(tmp_path: Path) -> None:
     assert all(row.cached for row in rows(second))
 
 
+def test_the_judges_reason_and_what_a_check_missed_are_kept(tmp_path: Path) -> None:
+    """Each case keeps the judge's reason and, for a failed `contains`, what was missing;
+    a second run reads the same reasons from the cache."""
+    missing = ScorerSpec(name="says", type="contains", value="exactly {{ expected }}")
+    with FakeOpenAI(responder=answer) as server:
+        plan = make_plan(server.url, scorers=(CONTAINS, missing, judge("Is it correct?")))
+        first = run(server, plan, ResponseCache(tmp_path))
+        second = run(server, plan, ResponseCache(tmp_path))
+    for row in rows(first) + rows(second):
+        expected = row.variables["expected"]
+        assert row.reasons == {"says": f"missing “exactly {expected}”", "helpful": "correct"}
+
+
 def test_unparsable_judge_answer_is_a_scorer_error_not_a_crash(tmp_path: Path) -> None:
     """A judge answer without a score gives that metric None and a message, and the run goes on."""
     with FakeOpenAI(responder=answer) as server:

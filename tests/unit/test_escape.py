@@ -21,6 +21,7 @@ from gate.escape import (
     escape_inline,
     escape_plain,
     escape_url,
+    escape_wrapped,
     longest_run,
     neutralise_commands,
     normalize_text,
@@ -219,3 +220,40 @@ def test_indented_and_legacy_commands_are_broken() -> None:
     assert escape_plain("ok ##[add-mask]x") == f"ok ##{ZWSP}[add-mask]x"
     assert neutralise_commands("a\n\t::error::b") == f"a\n\t{ZWSP}::error::b"
     assert escape_block("x\n   ::set-output name=a::b") == "x\n   &#58;:set-output name=a::b"
+
+
+@fast
+@given(hostile_text, limits)
+def test_wrapped_output_is_one_inert_line(text: str, limit: int | None) -> None:
+    """An output for a <code> element: one line, no tag but `<br>`, no mention or command."""
+    wrapped = escape_wrapped(text, limit)
+    assert "\n" not in wrapped and "\r" not in wrapped
+    assert "<" not in wrapped.replace("<br>", "") and "`" not in wrapped
+    assert no_mention(wrapped) and no_issue_reference(wrapped)
+
+
+@fast
+@given(hostile_text)
+def test_wrapped_output_copies_as_the_text(text: str) -> None:
+    """An uncapped output reads back as the normalised text, newlines and spaces included."""
+    wrapped = escape_wrapped(text).replace("<br>", "\n")
+    assert decoded(wrapped) == normalize_text(text).replace(ZWJ, "")
+
+
+def test_wrapped_output_says_how_much_was_cut() -> None:
+    """A capped output ends with a line giving the number of characters left out."""
+    assert escape_wrapped("x" * 1_500, 1_000) == "x" * 1_000 + "…<br>[500 more characters]"
+
+
+def test_markup_that_github_would_render_is_referenced() -> None:
+    """Autolinks, emphasis, strikethrough, emoji shortcodes and block starts stay text."""
+    assert escape_inline("see http://evil.test and www.evil.test") == (
+        "see http&#58;//evil.test and www&#46;evil.test"
+    )
+    assert escape_inline("**b** _i_ ~~s~~ json_valid") == (
+        "&#42;&#42;b&#42;&#42; &#95;i&#95; &#126;&#126;s&#126;&#126; json_valid"
+    )
+    assert escape_inline("ok :shipit:") == f"ok :{ZWJ}shipit:"
+    assert escape_inline("# title") == "&#35; title"
+    assert escape_inline("1. item") == "&#49;. item"
+    assert escape_inline("  x") == "&#32;&#32;x"

@@ -175,6 +175,7 @@ def row(
     question: str = "How do I reset my password?",
     base_output: str | None = "Open Settings → Security and choose “Reset password” (see KB-12).",
     head_output: str | None = "Use the reset link.",
+    head_reason: str | None = None,
 ) -> RowDelta:
     """One regressed (or otherwise moved) row of a case."""
     return RowDelta(
@@ -188,6 +189,7 @@ def row(
         variables={"question": question, "expected": "Settings"},
         base_output=base_output,
         head_output=head_output,
+        head_reason=head_reason,
     )
 
 
@@ -312,8 +314,15 @@ def regression() -> Comparison:
         ),
         rows=(
             row("case-031", "contains", "flaky", 2 / 3, 1 / 3),
-            row("case-007", "judge", "dropped", 5.0, 2.0),
-            row("case-007", "contains", "pass→fail", 1.0, 0.0),
+            row(
+                "case-007",
+                "judge",
+                "dropped",
+                5.0,
+                2.0,
+                head_reason="The answer names no menu and no steps.",
+            ),
+            row("case-007", "contains", "pass→fail", 1.0, 0.0, head_reason="missing “Settings”"),
             row(
                 "case-012",
                 "judge",
@@ -321,7 +330,12 @@ def regression() -> Comparison:
                 4.0,
                 2.0,
                 question="Can I pay by invoice?",
-                base_output="Yes: choose *Invoice* at checkout.\n\nInvoices are due in 30 days.",
+                base_output=(
+                    "Yes: choose *Invoice* at checkout, then enter the billing address of your "
+                    "company exactly as it appears on your tax registration, because invoices "
+                    "are issued in that name and cannot be reissued later without a credit note."
+                    "\n\nInvoices are due in 30 days.\n    Indented: kept."
+                ),
                 head_output="No.",
             ),
             row("case-040", "judge", "new", None, 3.0, base_output=None, head_output="Hi!"),
@@ -468,6 +482,62 @@ def test_inconclusive(md: SnapshotAssertion) -> None:
     assert report.comment == md
 
 
+def rubric_only() -> tuple[Comparison, ChangeSet]:
+    """A PR that only reworded the judge's rubric (and re-indented a line of it)."""
+    rubric_diff = (
+        "--- a/evals/rubrics/helpful.md\n+++ b/evals/rubrics/helpful.md\n@@ -1,3 +1,3 @@\n"
+        " Score 5 when the answer solves the problem.\n-Score 1 when it does not.\n"
+        "+Score 1 when it does not, or when it invents a menu.\n"
+    )
+    indent_diff = (
+        "--- a/evals/rubrics/tone.md\n+++ b/evals/rubrics/tone.md\n@@ -1,2 +1,2 @@\n"
+        " Be kind.\n-Be brief.\n+Be brief. \n"
+    )
+    change = ChangeSet(
+        base_sha=BASE_SHA,
+        head_sha=HEAD_SHA,
+        changed_paths=("evals/rubrics/helpful.md", "evals/rubrics/tone.md"),
+        files=(
+            ChangedFile(
+                "evals/rubrics/helpful.md",
+                "modified",
+                (Category.RUBRIC,),
+                ("support-bot",),
+                diff=rubric_diff,
+            ),
+            ChangedFile(
+                "evals/rubrics/tone.md",
+                "modified",
+                (Category.RUBRIC,),
+                ("support-bot",),
+                diff=indent_diff,
+            ),
+        ),
+        values=(),
+        suites_to_run=("support-bot",),
+        reasons={"support-bot": (Category.RUBRIC,)},
+    )
+    comparison = Comparison(
+        verdict=Verdict.PASS,
+        suites=(suite(metrics=(metric(base=3.90, head=3.90, ci=(0.0, 0.0), mde=0.1),)),),
+    )
+    return comparison, change
+
+
+def test_rubric_only(md: SnapshotAssertion) -> None:
+    """Only the rubric changed: the comment says both sides were re-judged with the new one,
+    and a diff that only moved whitespace says so."""
+    comparison, change = rubric_only()
+    stats: dict[Side, CallStats] = {
+        "base": CallStats(calls=0, cache_hits=60),
+        "head": CallStats(calls=0, cache_hits=60),
+    }
+    report = report_for(comparison, changes=change, stats=stats)
+    assert "both sides were re-judged with the new rubric" in report.comment
+    assert "(rubric, modified, +1 −1, whitespace only)" in report.comment
+    assert report.comment == md
+
+
 def test_improved(md: SnapshotAssertion) -> None:
     """A significant improvement passes and says what improved."""
     report = report_for(improved())
@@ -565,6 +635,7 @@ def test_comment_stays_below_github_limit_with_3000_rows() -> None:
     assert len(report.comment) < 65_536
     assert len(report.summary.encode()) <= 1_048_576
     assert "3,000 changed cases: 3,000 pass→fail (showing 10)" in report.comment
+    assert "2,990 more cases are in the [job summary](https://github.com/acme/" in report.comment
     assert len(report.results["suites"][0]["rows"]) == 3_000
 
 
@@ -759,8 +830,8 @@ def test_latency_regression_is_named_in_the_headline() -> None:
     report = report_for(Comparison(Verdict.FAIL, (slow,)))
     assert report.headline == "Regression: support-bot latency p95 +330 ms (limit +250 ms)"
     assert "latency or cost regressed in support-bot (latency p95 +330 ms)" in report.comment
-    assert "| +250 ms | **fail**" in report.comment
-    assert "skipped (no price for x)" in report.comment
+    assert "| **fail**" in report.comment and "+330 ms | +250 ms |" in report.comment
+    assert "skipped<br>(no price for x)" in report.comment
 
 
 def test_floor_failure_names_the_minimum() -> None:
@@ -782,7 +853,7 @@ def test_too_many_case_errors_is_an_error() -> None:
     assert report.headline == (
         "Error: too many case errors in support-bot (12 of 40 head cases failed (limit 10%))"
     )
-    assert "| case errors   | 0 of 40  | 12 of 40 (30.0%) |" in report.comment
+    assert "| case errors   |  0 of 40 | 12 of 40 (30.0%) |" in report.comment
 
 
 def test_unselected_suites_are_skipped() -> None:
@@ -838,33 +909,61 @@ def test_fork_not_evaluated(md: SnapshotAssertion) -> None:
     assert report.comment == md
 
 
-def test_relayed_comment_from_a_fork(md: SnapshotAssertion) -> None:
-    """`mode: publish` re-marks the artifact's comment, breaks mentions, says where it came from."""
-    body = (
-        "<!-- llm-gate config=other.yml -->\n<!-- llm-gate head=0000 -->\n### ✅ llm-gate: pass\n\n"
-        "Thanks @acme/everyone, see #12 | &#124; kept\n::add-mask::x\n"
-    )
-    comment = render_relayed_comment(
-        body,
-        config_path="llm-gate.yml",
+def relayed(report: Any, *, fork: bool = True, warning: str | None = None) -> Any:
+    """A report as `mode: publish` posts it: written to an artifact, read back, rebuilt."""
+    from gate.artifact import build_manifest, parse_manifest, read_relayed_run
+
+    text = build_manifest(report, pr_number=7, head_sha=HEAD_SHA, config="llm-gate.yml")
+    run = read_relayed_run(parse_manifest(text.encode(), "m.json"), "m.json")
+    info = replace(run.info, run_url="https://github.com/acme/support/actions/runs/77")
+    return render_relayed_comment(
+        run.comparison,
+        run.changes,
+        run.stats,
+        info,
         head_sha=HEAD_SHA,
-        run_url="https://github.com/acme/support/actions/runs/77",
-        fork=True,
-        warning="the fork PR changes .github/, so its own run's results prove nothing",
+        fork=fork,
+        error=run.error,
+        fork_repo=run.fork_repo,
+        warning=warning,
     )
+
+
+def test_relayed_comment_from_a_fork(md: SnapshotAssertion) -> None:
+    """`mode: publish` rebuilds the comment from the artifact's data, provenance first."""
+    comment = relayed(
+        report_for(regression()),
+        warning="the fork PR changes .github/, so its own run's results prove nothing",
+    ).comment
     lines = comment.split("\n")
     assert lines[:2] == [comment_marker("llm-gate.yml"), f"<!-- llm-gate head={HEAD_SHA} -->"]
-    assert "other.yml" not in comment and "@acme" not in comment and "see #12" not in comment
-    assert "&#124;" in comment and "\n::" not in comment
+    assert lines[2] == "> [!NOTE]" and lines[3].startswith("> Posted by llm-gate from")
+    assert "actions/runs/77" in lines[3] and "actions/runs/42" not in comment
     assert comment == md
 
 
-def test_relayed_comment_is_cut_below_the_limit() -> None:
-    """An artifact comment at GitHub's limit still fits once re-marked, with a visible note."""
-    comment = render_relayed_comment(
-        "@x " * 21_845, config_path="llm-gate.yml", head_sha=HEAD_SHA, run_url=None, fork=False
-    )
-    assert len(comment) < 65_536 and "… truncated" in comment
+def test_relayed_comment_is_the_report_it_was_built_from() -> None:
+    """Below its provenance, a relayed comment is the run's own comment, byte for byte."""
+    report = report_for(regression())
+    comment = relayed(report, fork=False).comment
+    own = report.comment.replace("actions/runs/42", "actions/runs/77")
+    assert comment.endswith("\n".join(own.split("\n")[2:]))
+
+
+def test_relayed_comment_of_every_variant_keeps_its_verdict() -> None:
+    """Every variant survives the artifact: same verdict and headline after the round trip."""
+    for report in (
+        report_for(regression()),
+        report_for(passing()),
+        report_for(inconclusive()),
+        report_for(None, error="provider unavailable"),
+        report_for(None, stats={}, fork_repo="mallory/support-app"),
+        render_report(None, changes(relevant=False), {}, INFO),
+        report_for(huge(300, suites=2)),
+    ):
+        rebuilt = relayed(report)
+        assert (rebuilt.verdict, rebuilt.headline) == (report.verdict, report.headline)
+        assert len(rebuilt.comment) < 65_536
 
 
 def test_every_shipped_template_compiles() -> None:
@@ -877,3 +976,62 @@ def test_every_shipped_template_compiles() -> None:
     names = environment.list_templates()
     assert "comment.md.j2" in names and "terminal.txt.j2" in names
     assert all(environment.cache is not None and environment.get_template(n) for n in names)
+
+
+# --------------------------------------------------------------------------- the issue's checks
+
+
+def test_one_row_per_case_so_the_count_matches_the_rows() -> None:
+    """ "4 changed cases" sits above 4 rows, one per case, with a column per metric."""
+    report = report_for(regression())
+    table = report.comment.split("4 changed cases")[1].split("<details>")[0]
+    body = [line for line in table.split("\n") if line.startswith("| ")][1:]
+    assert len(body) == 4
+    assert body[0].split("|")[1:5] == [
+        " pass→fail ",
+        " case-007 ",
+        " 5.00 → 2.00 ",
+        "   pass → fail ",
+    ]
+
+
+def test_one_number_format_everywhere() -> None:
+    """The same value always reads the same: two decimals for scores, one for percentages,
+    no space before `%`."""
+    from gate.render import format_number
+
+    assert format_number(2, "score") == "2.00" and format_number(1.9, "score") == "1.90"
+    assert format_number(0.15, "points", signed=True) == "+15.0 pts"
+    assert format_number(-0.0001, "points", signed=True) == "0.0 pts"
+    assert format_number(31.66, "percent", signed=True) == "+31.7%"
+    for report in (report_for(regression()), report_for(passing()), report_for(huge(3))):
+        assert re.search(r"\d %", report.comment) is None
+        assert re.search(r"(?<![\d.])\d+%", report.comment.replace("95%", "")) is None
+
+
+def test_cases_needed_grows_with_the_squared_ratio() -> None:
+    """n × (detectable drop / tolerance)², rounded up; a comparison's own figure wins."""
+    from types import SimpleNamespace
+
+    from gate.render import cases_needed
+
+    assert cases_needed(metric(mde=0.28, tolerance=0.2, n=40)) == 79
+    assert cases_needed(metric(mde=0.2, tolerance=0.2, n=40)) == 40
+    assert cases_needed(metric(mde=None)) is None
+    assert cases_needed(metric(tolerance=0.0)) is None
+    stated = SimpleNamespace(**{**metric().__class__.__dict__, "cases_needed": 120})
+    assert cases_needed(stated) == 120  # type: ignore[arg-type]
+
+
+def test_inconclusive_says_what_it_means_and_what_to_do() -> None:
+    """The status stays success (unless fail-on: inconclusive), and how many cases decide it."""
+    comment = report_for(inconclusive()).comment
+    assert "status stays `success` unless the workflow sets `fail-on: inconclusive`" in comment
+    assert "About 79 cases (now 40) would detect a drop of 0.20" in comment
+
+
+def test_dropped_cases_show_why() -> None:
+    """The judge's reason and what a check missed appear under the case, escaped."""
+    comment = report_for(regression()).comment
+    assert "- contains (head): missing “Settings”" in comment
+    assert "- judge (head): The answer names no menu and no steps." in comment

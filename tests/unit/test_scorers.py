@@ -6,7 +6,14 @@ import pytest
 
 from gate.errors import TemplateError
 from gate.models import ScorerSpec
-from gate.scorers import JudgeUnparsable, judge_request, parse_judge_score, score_deterministic
+from gate.scorers import (
+    JudgeUnparsable,
+    explain_miss,
+    judge_request,
+    parse_judge_answer,
+    parse_judge_score,
+    score_deterministic,
+)
 
 ROW = {"question": "Capital of France?", "expected": "Paris"}
 JUDGE = ScorerSpec(
@@ -123,6 +130,58 @@ def test_unparsable_or_out_of_range_judge_answers_raise(answer: str, problem: st
     with pytest.raises(JudgeUnparsable, match=problem) as caught:
         parse_judge_score(answer, 5)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "score", "reason"),
+    [
+        ('{"score": 4, "reason": "Correct, but  long."}', 4.0, "Correct, but long."),
+        ('```json\n{"score": 2, "reasoning": "Wrong city."}\n```', 2.0, "Wrong city."),
+        ('{"pass": true, "score": 0.75, "reason": "Mostly right."}', 4.0, "Mostly right."),
+        ('{"pass": false, "reason": "Off topic."}', 1.0, "Off topic."),
+        ('{"pass": true, "score": 1, "reason": "Perfect."}', 5.0, "Perfect."),
+        ('{"score": 3}', 3.0, None),
+        ("Score: 4", 4.0, None),
+        ("5", 5.0, None),
+    ],
+)
+def test_judge_answers_keep_their_reason(answer: str, score: float, reason: str | None) -> None:
+    """`{score, reason}`, promptfoo's `{pass, score, reason}` (0..1 onto 1..5) and plain forms."""
+    assert parse_judge_answer(answer, 5) == (score, reason)
+
+
+def test_a_long_reason_is_cut_to_one_line() -> None:
+    """A reason is kept on one line, at most 500 characters."""
+    _, reason = parse_judge_answer('{"score": 3, "reason": "' + "why\\n " * 400 + '"}', 5)
+    assert reason is not None and len(reason) <= 500 and "\n" not in reason
+
+
+@pytest.mark.parametrize(
+    ("scorer", "output", "expected", "reason"),
+    [
+        (spec("contains", "x"), "no match here", "Paris", "missing “Paris”"),
+        (
+            spec("contains", "x", ignore_case=True),
+            "lyon",
+            "Paris",
+            "missing “Paris” (ignoring case)",
+        ),
+        (spec("exact", "x"), "Paris!", "Paris", "expected exactly “Paris”"),
+        (spec("regex", "x"), "Lyon", "^Par", "no match for the pattern “^Par”"),
+        (spec("contains", "x"), "It is Paris.", "Paris", None),
+    ],
+)
+def test_a_failed_check_says_what_was_missing(
+    scorer: ScorerSpec, output: str, expected: str, reason: str | None
+) -> None:
+    """A deterministic check that scored 0 names what the output lacked."""
+    assert explain_miss(scorer, output, expected) == reason
+
+
+def test_invalid_json_says_why() -> None:
+    """json_valid explains what the JSON parser found."""
+    reason = explain_miss(spec("json_valid"), "{oops", None)
+    assert reason is not None and reason.startswith("not valid JSON: ")
 
 
 def test_scorer_values_render_in_a_sandbox() -> None:
