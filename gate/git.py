@@ -190,13 +190,26 @@ class Git:
             result = subprocess.run(
                 command, cwd=self.workdir, input=stdin, capture_output=True, env=env, check=False
             )
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            # subprocess raises the same error for a missing working directory as for a
+            # missing git: tell them apart, the directory is the likelier mistake
+            if not self.workdir.is_dir():
+                raise GitError(_no_checkout(self.workdir)) from None
             raise GitError("git is not installed (or not on PATH)") from None
-        except NotADirectoryError:
-            raise GitError(f"{self.workdir}: not a directory") from None
         if result.returncode not in ok:
             raise GitError(f"git {args[0]}: {_first_error_line(result.stderr)}")
         return result
+
+
+def _no_checkout(workdir: Path) -> str:
+    shown = str(workdir)
+    if not workdir.is_absolute():
+        shown += f" (relative to {Path.cwd()})"
+    what = "not a directory" if workdir.exists() else "no such directory"
+    return (
+        f"{shown}: {what}; the checkout must be there (GITHUB_WORKSPACE, when set, must be "
+        "the absolute path of the checkout)"
+    )
 
 
 def _parse_name_status(out: bytes) -> list[Change]:

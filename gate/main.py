@@ -337,7 +337,7 @@ def _gate(
         head_ref=target.head_label,
     )
     try:
-        git = Git(settings.workspace)
+        git = Git(_checkout(settings))
         try:
             base_rev = _base_commit(git, target)
         except GitError as exc:
@@ -367,6 +367,20 @@ def _gate(
         status.post(state, description)
         refusals.report()
     return exit_code(report.verdict, settings.fail_on)
+
+
+def _checkout(settings: Settings) -> Path:
+    """The workspace, which must be a directory (a relative GITHUB_WORKSPACE is read from the
+    current directory, where it is rarely what was meant)."""
+    workspace = settings.workspace
+    if workspace.is_dir():
+        return workspace
+    raw = settings.github_workspace or "."
+    relative = "" if Path(raw).is_absolute() else f", read relative to {Path.cwd()}"
+    raise GitError(
+        f"GITHUB_WORKSPACE '{raw}': no such directory{relative}; it must be the absolute path "
+        "of the checkout (the runner sets it; do not override it in `env:`)"
+    )
 
 
 def _report_from_pr_files(

@@ -575,3 +575,18 @@ def test_shallow_checkout_of_a_relevant_change_asks_for_the_history(
     errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and "fetch-depth: 0" in errors[0]
     assert harness.openai.requests == []
+
+
+def test_a_relative_workspace_that_is_not_there_is_named(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """A relative GITHUB_WORKSPACE that names no directory is reported as that, not as a
+    missing git."""
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+
+    result = harness.run(repo, "pull_request", pr_event(repo), github_workspace="no/such/dir")
+
+    assert result.code == 1 and result.outputs["verdict"] == "error"
+    assert "GITHUB_WORKSPACE 'no/such/dir': no such directory, read relative to" in result.stdout
+    assert "git is not installed" not in result.stdout + result.stderr
+    assert states(harness.github, repo.head_sha)[-1] == "error"
