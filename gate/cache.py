@@ -34,6 +34,7 @@ from gate.providers import Completion
 FILE_NAME = "responses.sqlite3"
 FORMAT_VERSION = 2  # PRAGMA user_version; 1 was a JSON file per key
 DIR_MODE = 0o755
+GITIGNORE = "# written by llm-gate: its response cache is not part of the repository\n*\n"
 BUSY_TIMEOUT_S = 10.0  # another process (or this one's writer) holding the file's lock
 _SQL_VARIABLES = 500  # keys per `IN (...)` query, well under SQLite's limit
 _WRITE_BATCH = 2_000  # entries per transaction, at most
@@ -182,7 +183,10 @@ class ResponseCache:
         if connection is not None:
             return connection
         try:
-            self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            if not self.directory.is_dir():
+                self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+                # a cache inside a checkout is never part of a change (nor of a commit)
+                (self.directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
             try:
                 connection = self._open_for_writing()
             except sqlite3.DatabaseError:

@@ -38,11 +38,27 @@ INPUT_HELP: dict[str, str] = {
 }
 
 
+# Inputs that only mean something to the action (posting, events, sharding): `eval` posts
+# nothing and reads no event, so it does not offer them.
+NOT_LOCAL = (
+    "github-token",
+    "mode",
+    "status-context",
+    "comment",
+    "shard",
+    "allow-pull-request-target",
+)
+INPUT_HELP_LOCAL = {
+    "results-dir": "write the full report, the JSON results and an HTML report side by side here",
+}
+
+
 def _add_inputs(parser: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
     for name in ACTION_INPUTS:
         if name in skip:
             continue
-        parser.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=INPUT_HELP[name])
+        shown = INPUT_HELP_LOCAL.get(name, INPUT_HELP[name]) if skip else INPUT_HELP[name]
+        parser.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=shown)
     parser.add_argument(
         "--replay",
         action="store_true",
@@ -70,9 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser(
         "eval", help="evaluate the working tree against a base ref locally and print the table"
     )
-    ev.add_argument("--base", dest="base_ref", help="the ref to compare against (default: HEAD)")
-    _add_inputs(ev, skip=("base-ref",))
-    ev.add_argument("--report", help="also write the rendered comment (markdown) to this file")
+    ev.add_argument(
+        "--base",
+        dest="base_ref",
+        help="the ref to compare against (default: the merge base with the branch's upstream "
+        "or the default branch)",
+    )
+    _add_inputs(ev, skip=("base-ref", *NOT_LOCAL))
+    ev.add_argument("--report", help="also write the full report (markdown) to this file")
+    ev.add_argument("--junit", help="also write JUnit XML (a test case per case and metric)")
 
     cal = commands.add_parser(
         "calibrate",
@@ -102,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # reference cycles; with the default thresholds the collector walks them all again and
     # again (a sixth of a 20,000-row run). Collect rarely, as mypy does, while main runs.
     args = build_parser().parse_args(argv)
-    local = ("command", "report", "repeats")
+    local = ("command", "report", "repeats", "junit")
     overrides = {k: v for k, v in vars(args).items() if k not in local}
     debug = bool(overrides.get("debug"))
     thresholds = gc.get_threshold()
@@ -116,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings)
         if args.command == "eval":
-            return _eval(settings, args.report)
+            return _eval(settings, args.report, args.junit)
         if args.command == "calibrate":
             return _calibrate(settings, args.repeats)
         return _check(settings)
@@ -181,11 +203,11 @@ def _run(settings: Any) -> int:
     return run_action(settings, Console(actions=settings.github_actions))
 
 
-def _eval(settings: Any, report_file: str | None) -> int:
+def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int:
     from pathlib import Path
 
     from gate.git import Git
-    from gate.main import evaluate_change, exit_code
+    from gate.main import evaluate_change, exit_code, write_local_results
     from gate.models import RunInfo
     from gate.workflow import Console
 
@@ -193,7 +215,16 @@ def _eval(settings: Any, report_file: str | None) -> int:
     # In a workflow step, model text goes between ::stop-commands:: markers like `run`'s does.
     console = Console(actions=settings.github_actions)
     git = Git.containing(Path.cwd())  # a local run evaluates the checkout it is started in
-    base = settings.base_ref or "HEAD"
+    base = settings.base_ref
+    if base is None:
+        ref, why = git.local_base()
+        base = git.merge_base(ref, "HEAD")
+        console.info(
+            escape_plain(
+                f"llm-gate: comparing with the merge base of HEAD and {ref} ({why}), "
+                f"{base[:12]}; pass --base to choose another"
+            )
+        )
     info = RunInfo(None, settings.config, None, base, "working tree")
     outcome = evaluate_change(settings, console, git, base, info)
     if (
@@ -208,9 +239,14 @@ def _eval(settings: Any, report_file: str | None) -> int:
                 render_terminal(outcome.comparison, outcome.changes, outcome.results.stats)
             )
     console.info(f"llm-gate: {outcome.report.headline}")
-    if report_file:
-        Path(report_file).write_text(outcome.report.comment, encoding="utf-8")
-        console.info(f"llm-gate: the PR comment is in {report_file}")
+    written = write_local_results(
+        outcome,
+        results_dir=Path(settings.results_dir) if settings.results_dir else None,
+        report=Path(report_file) if report_file else None,
+        junit=Path(junit_file) if junit_file else None,
+    )
+    for what, path in written:
+        console.info(escape_plain(f"llm-gate: {what}: {path}"))
     return exit_code(outcome.report.verdict, settings.fail_on)
 
 

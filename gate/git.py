@@ -63,6 +63,38 @@ class Git:
             raise GitError(f"git merge-base: {_first_error_line(result.stderr)}")
         raise GitError(f"commits {_short(a)} and {_short(b)} share no history")
 
+    def local_base(self) -> tuple[str, str]:
+        """The ref a local run compares against when none is given, and why that one.
+
+        The current branch's upstream when it tracks another branch (`git checkout -b fix
+        origin/main`), else the default branch: `origin/HEAD`, then `origin/main`,
+        `origin/master`, `main`, `master`. A branch's own copy on the remote
+        (`origin/fix` for `fix`) is not a base: it holds the change itself.
+        """
+        branch = self._output(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        upstream = self._output(
+            ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]
+        )
+        if upstream and branch and upstream.rpartition("/")[2] != branch:
+            return upstream, "the upstream of the current branch"
+        remote_head = self._output(
+            ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]
+        )
+        candidates = [remote_head] if remote_head else []
+        for name in (*candidates, "origin/main", "origin/master", "main", "master"):
+            if self._commit(name) is not None:
+                return name, "the default branch"
+        raise GitError(
+            "no base to compare against: the current branch has no upstream and there is no "
+            "origin/HEAD, main or master; pass --base REF (e.g. --base origin/develop)"
+        )
+
+    def _output(self, args: Sequence[str]) -> str | None:
+        """The first line git prints for `args`, or None when it fails."""
+        result = self._run(args, ok=(0, 1, 128))
+        text = os.fsdecode(result.stdout).strip()
+        return text if result.returncode == 0 and text else None
+
     def is_shallow(self) -> bool:
         """True when the checkout holds only part of the history (`fetch-depth` above 0)."""
         out = self._run(["rev-parse", "--is-shallow-repository"]).stdout

@@ -53,6 +53,7 @@ class Outcome:
     results: Results | None
     comparison: Comparison | None
     report: Report
+    info: RunInfo
 
 
 # --------------------------------------------------------------------------- the shared pipeline
@@ -79,7 +80,8 @@ def evaluate_change(
     base_sha = git.resolve(base_rev)
     head = head_sha or git.resolve("HEAD")
     base_config = _load_base_config(git, base_sha, config_path, console)
-    changed = git.changed_files(base_sha, None)
+    ours = _own_directories(settings, git)
+    changed = [c for c in git.changed_files(base_sha, None) if not c[1].startswith(ours)]
     paths = referenced_paths(config) | (referenced_paths(base_config) if base_config else set())
     paths |= {config_path}
     files: dict[Side, dict[str, str | None]] = {
@@ -94,7 +96,7 @@ def evaluate_change(
         from gate.render import render_report
 
         report = render_report(None, changes, {}, info)
-        return Outcome(changes, None, None, None, report)
+        return Outcome(changes, None, None, None, report, info)
     if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
         from gate.render import render_report
 
@@ -103,7 +105,7 @@ def evaluate_change(
             "secrets; the job summary says how to evaluate it safely"
         )
         report = render_report(None, changes, {}, info, fork_repo=fork_repo)
-        return Outcome(changes, None, None, None, report)
+        return Outcome(changes, None, None, None, report, info)
     plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
     results = _evaluate(settings, console, config, plan)
     # numpy, jinja2 and tabulate: imported after the calls (on a thread during them, see _evaluate)
@@ -112,7 +114,24 @@ def evaluate_change(
 
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
-    return Outcome(changes, plan, results, comparison, report)
+    return Outcome(changes, plan, results, comparison, report, info)
+
+
+OWN_DIRECTORY = ".llm-gate/"  # the cache's and a local run's results' default home
+
+
+def _own_directories(settings: Settings, git: Git) -> tuple[str, ...]:
+    """What llm-gate writes inside the checkout (`.llm-gate/`, `cache-dir`, `results-dir`), as
+    repository-relative prefixes: its own files never count as part of a change."""
+    root = git.workdir.resolve()
+    prefixes = [OWN_DIRECTORY]
+    for directory in (settings.cache_dir, settings.results_dir):
+        if not directory:
+            continue
+        path = Path(directory).resolve()  # as the cache and the report files open it
+        if path != root and path.is_relative_to(root):
+            prefixes.append(path.relative_to(root).as_posix() + "/")
+    return tuple(prefixes)
 
 
 def calibrate_working_tree(
@@ -243,6 +262,55 @@ def _import_for_the_report() -> None:
     compile_templates()
 
 
+REPORT_NAME = "llm-gate-report.md"
+RESULTS_NAME = "llm-gate-results.json"
+JUNIT_NAME = "llm-gate-junit.xml"
+HTML_NAME = "llm-gate-report.html"
+COMMENT_NAME = "llm-gate-comment.md"
+
+
+def write_local_results(
+    outcome: Outcome,
+    *,
+    results_dir: Path | None,
+    report: Path | None,
+    junit: Path | None,
+) -> list[tuple[str, Path]]:
+    """`llm-gate eval`'s files: into `results_dir` the full report, the comment as it would be
+    posted, the JSON results and the HTML report (inputs and both outputs side by side); the
+    full report to `report` and JUnit XML to `junit`. Returns what went where."""
+    written: list[tuple[str, Path]] = []
+
+    def put(what: str, path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, text)
+        written.append((what, path))
+
+    full = outcome.report.summary
+    if report is not None:
+        put("the full report", report, full)
+    if junit is not None:
+        from gate.junit import render_junit
+
+        put("JUnit XML", junit, render_junit(outcome.comparison, outcome.results))
+    if results_dir is not None:
+        put("the full report", results_dir / REPORT_NAME, full)
+        put("the PR comment it would post", results_dir / COMMENT_NAME, outcome.report.comment)
+        put("the JSON results", results_dir / RESULTS_NAME, _results_json(outcome.report))
+        if outcome.comparison is not None and outcome.results is not None:
+            from gate.html_report import render_html
+
+            page = render_html(
+                outcome.comparison, outcome.results, outcome.info, outcome.report.headline
+            )
+            put("every case side by side (open it in a browser)", results_dir / HTML_NAME, page)
+    return written
+
+
+def _results_json(report: Report) -> str:
+    return json.dumps(report.results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 # --------------------------------------------------------------------------- the action
 
 
@@ -336,6 +404,7 @@ def _gate(
         base_ref=target.base_label,
         head_ref=target.head_label,
     )
+    evaluated: Outcome | None = None
     try:
         git = Git(_checkout(settings))
         try:
@@ -353,6 +422,7 @@ def _gate(
                 fork_repo=(target.head_repo or "") if target.fork else None,
             )
             report = outcome.report
+            evaluated = outcome
     except GateError as exc:
         console.error(str(exc))
         report = render_report(None, None, {}, info, error=str(exc))
@@ -361,7 +431,7 @@ def _gate(
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         raise
     try:
-        publish(report, settings, console, github, target, refusals)
+        publish(report, settings, console, github, target, refusals, outcome=evaluated)
     finally:
         state, description = status_for(report, settings.fail_on)
         status.post(state, description)
@@ -538,23 +608,29 @@ def publish(
     github: Any,
     target: GateTarget,
     refusals: Refusals | None = None,
+    *,
+    outcome: Outcome | None = None,
 ) -> None:
     """Write the report files, outputs and job summary, then the sticky comment.
 
-    The report, the JSON results and, for a pull request, the manifest that `mode: publish`
-    posts from go to `results-dir` (the directory the two-workflow pattern uploads).
+    The report, the JSON results, the JUnit XML (of `outcome`, when the run evaluated) and,
+    for a pull request, the manifest that `mode: publish` posts from go to `results-dir` (the
+    directory the two-workflow pattern uploads).
     """
     from gate.artifact import MANIFEST_NAME, build_manifest
+    from gate.junit import render_junit
 
     report_dir = settings.results_path
     report_dir.mkdir(parents=True, exist_ok=True)
-    report_path = report_dir / "llm-gate-report.md"
-    results_path = report_dir / "llm-gate-results.json"
+    report_path = report_dir / REPORT_NAME
+    results_path = report_dir / RESULTS_NAME
     _atomic_write(report_path, report.summary)
-    _atomic_write(
-        results_path,
-        json.dumps(report.results, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-    )
+    _atomic_write(results_path, _results_json(report))
+    junit_path = report_dir / JUNIT_NAME
+    if outcome is None:
+        _atomic_write(junit_path, render_junit(None, None))
+    else:
+        _atomic_write(junit_path, render_junit(outcome.comparison, outcome.results))
     if target.pr_number is not None:
         manifest = build_manifest(
             report, pr_number=target.pr_number, head_sha=target.head_sha, config=settings.config
@@ -573,6 +649,7 @@ def publish(
             "comment-url": comment_url,
             "regressions": str(report.regressions),
             "regressed-cases": str(report.regressed_cases),
+            "junit-path": str(junit_path),
         },
     )
     annotate(report, console)
