@@ -269,22 +269,17 @@ def _calibrate(settings: Any, repeats: int | None) -> int:
 
 
 def _check(settings: Any) -> int:
-    from pathlib import Path
-
-    from gate.config import parse_config
     from gate.detect import watched_files
+    from gate.git import Git
+    from gate.main import check_working_tree
 
-    path = Path(settings.workspace) / settings.config
-    if not path.is_file():
-        raise GateError(f"{settings.config}: config file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise GateError(f"{settings.config}: is not UTF-8 text; save it as UTF-8") from None
-    config = parse_config(settings.config, text)
+    # Only the working tree is read (no git command runs): a config can be checked anywhere.
+    config, plan = check_working_tree(settings, Git(settings.workspace))
+    cases = {s.name: len({run.case_id for run in s.runs}) for s in plan.suites}
     print(f"{settings.config}: valid, {len(config.suites)} suite(s)")
     for name, watched in watched_files(config).items():
-        print(f"\n{name}")
+        print()
+        print(escape_plain(f"{name}: {cases.get(name, 0)} case(s), every template renders"))
         for category, pattern in watched:  # paths and globs come from the config: one line each
             print(escape_plain(f"  {category:<14} {pattern}"))
     return 0

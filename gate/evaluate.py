@@ -676,24 +676,37 @@ def _judge_request(item: _Item, spec: ScorerSpec, output: str) -> ChatRequest:
     )
 
 
+def check_scorer_values(plan: Plan) -> None:
+    """Render every scorer value of the plan as a run does before its first call: raises the
+    run's TemplateError (a column the dataset lacks, a bad regex), for `llm-gate check`."""
+    items = [
+        _Item(0, suite, run, "", ())
+        for suite in plan.suites
+        for run in suite.runs
+        if not run.repeat
+    ]
+    _render_values(items)
+
+
 def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, str]]:
     """Render every scorer value for every case before spending anything on calls.
 
     Keyed by (suite, side, case id), then metric: repeats share their row, and a case's row may
-    differ between the sides when the dataset changed (when it did not, the head side reuses
-    the base side's rendering).
+    differ between the sides when the dataset changed (when it did not, the base side reuses
+    the head side's rendering). The head side goes first, so an error names the case as the
+    pull request has it, as `llm-gate check` (which reads the working tree) does.
     """
     rendered: dict[tuple[str, str, str], dict[str, str]] = {}
-    base_variables: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in items:
+    head_variables: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in sorted(items, key=lambda i: i.run.side != "head"):
         suite, run = item.suite, item.run
         row = (suite.name, run.side, run.case_id)
         if row in rendered:
             continue
-        if run.side == "base":
-            base_variables[(suite.name, run.case_id)] = run.variables
-        elif base_variables.get((suite.name, run.case_id)) == run.variables:
-            rendered[row] = rendered[(suite.name, "base", run.case_id)]
+        if run.side == "head":
+            head_variables[(suite.name, run.case_id)] = run.variables
+        elif head_variables.get((suite.name, run.case_id)) == run.variables:
+            rendered[row] = rendered[(suite.name, "head", run.case_id)]
             continue
         values: dict[str, str] = {}
         for spec in suite.scorers:

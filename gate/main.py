@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.cache import ResponseCache
 from gate.config import GateConfig, parse_config
-from gate.detect import detect_changes, possibly_relevant, referenced_paths
+from gate.detect import check_values, detect_changes, possibly_relevant, referenced_paths
 from gate.errors import (
     CannotPublish,
     ConfigError,
@@ -132,6 +132,30 @@ def _own_directories(settings: Settings, git: Git) -> tuple[str, ...]:
         if path != root and path.is_relative_to(root):
             prefixes.append(path.relative_to(root).as_posix() + "/")
     return tuple(prefixes)
+
+
+def check_working_tree(settings: Settings, git: Git) -> tuple[GateConfig, Plan]:
+    """Everything a run would find wrong before its first call, for `llm-gate check`: the
+    config, every file it references (datasets, prompts, rubrics, `{file, key}` values, tools),
+    every prompt and scorer template rendered for every case. The same functions as a run, so
+    the same one-line errors; nothing is sent and no key is needed."""
+    from gate.evaluate import check_scorer_values
+
+    config = _load_config(git, None, settings.config)
+    check_suite_names(config, settings.suite_filter)
+    names = settings.suite_filter or tuple(sorted(config.suites))
+    files = _read_files(git, None, referenced_paths(config) | {settings.config}, strict=True)
+    check_values(config, settings.config, files)
+    # the head side alone: a base side without the files is simply new, never an error
+    plan = build_plan(
+        config,
+        None,
+        names,
+        {"base": {}, "head": files},
+        default_base_url=settings.openai_base_url,
+    )
+    check_scorer_values(plan)
+    return config, plan
 
 
 def calibrate_working_tree(

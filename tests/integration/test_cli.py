@@ -234,3 +234,63 @@ def test_eval_offers_no_option_that_does_nothing_locally() -> None:
                  "--allow-pull-request-target"):  # fmt: skip
         assert gone not in local and gone in remote
     assert {"--results-dir", "--report", "--junit", "--base", "--fail-on"} <= local
+
+
+# --------------------------------------------------------------------------- check
+
+
+MISTAKES = {
+    "missing dataset": {
+        "llm-gate.yml": ("dataset: evals/cases.jsonl", "dataset: evals/gone.jsonl")
+    },
+    "wrong rubric path": {"llm-gate.yml": ("rubric: evals/rubric.md", "rubric: evals/rubrik.md")},
+    "missing {file, key} key": {
+        "llm-gate.yml": ("key: support.model", "key: support.modle"),
+    },
+    "template variable the dataset lacks": {
+        "prompts/support.md.j2": ("{{ question }}", "{{ question }} ({{ product }})"),
+    },
+    "jinja syntax error": {
+        "prompts/support.md.j2": ("{{ question }}", "{% if question %}{{ question }}"),
+    },
+    "scorer variable the dataset lacks": {
+        "llm-gate.yml": ('value: "{{ topic }}"', 'value: "{{ expected }}"'),
+    },
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_check_finds_what_eval_finds_with_the_same_line(
+    mistake: str,
+    repo: PullRequestRepo,
+    openai: FakeOpenAI,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each common config mistake: `check` fails with exactly the line `eval` fails with, and
+    neither calls the model."""
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    for path, (old, new) in MISTAKES[mistake].items():
+        text = (repo.root / path).read_text()
+        assert old in text
+        (repo.root / path).write_text(text.replace(old, new))
+
+    checked = cli(capsys, monkeypatch, None, "check")
+    evaluated = cli(capsys, monkeypatch, openai, "eval", "--base", "main")
+
+    assert checked.code == 1 and evaluated.code == 1
+    assert checked.err.startswith("llm-gate: error: ") and checked.err.count("\n") == 1
+    assert checked.err in evaluated.err.splitlines(keepends=True)
+    assert openai.requests == []
+
+
+def test_check_of_a_valid_config_lists_cases_and_watched_files(
+    repo: PullRequestRepo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A valid config: `valid`, each suite's case count, and what it watches."""
+    done = cli(capsys, monkeypatch, None, "check")
+    assert done.code == 0, done.err
+    assert done.out.startswith("llm-gate.yml: valid, 1 suite(s)\n\nsupport: 30 case(s)")
+    assert "evals/rubric.md" in done.out

@@ -306,7 +306,7 @@ def test_provider_down_stops_early_with_the_count(tmp_path: Path) -> None:
 def test_missing_column_fails_before_any_call(tmp_path: Path) -> None:
     """A scorer template that needs an absent column is a TemplateError before spending."""
     scorer = ScorerSpec(name="exact", type="exact", value="{{ answer }}")
-    expected = "suite 'math', base case 'c0': scorer 'exact'"
+    expected = "suite 'math', head case 'c0': scorer 'exact'"  # the PR's side first
     with FakeOpenAI(responder=answer) as server, pytest.raises(TemplateError, match=expected):
         run(server, make_plan(server.url, scorers=(scorer,)), ResponseCache(tmp_path))
     assert server.calls == 0
