@@ -77,7 +77,8 @@ class Progress:
     """How far the run is: case runs done of `total`, requests (generation or judge) answered
     by the cache, case runs whose generation failed, and seconds since the start. `limit` is
     the number of calls the provider's rate limits allow in flight now, when below the
-    configured concurrency (else None)."""
+    configured concurrency (else None); `backing_off` calls are waiting out a 429 (the longest
+    for `backoff_left_s` more)."""
 
     done: int
     total: int
@@ -85,6 +86,8 @@ class Progress:
     errors: int
     elapsed_s: float
     limit: int | None = None
+    backing_off: int = 0  # calls waiting out a rate limit (429) before their next attempt
+    backoff_left_s: float = 0.0  # the longest of those waits still to go
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +393,8 @@ class _Engine:
         def report() -> None:
             if progress is not None:
                 lowered = throttle is not None and throttle.limit < self._concurrency
-                progress(self._progress(throttle.limit if throttle and lowered else None))
+                waiting = throttle.backing_off() if throttle is not None else (0, 0.0)
+                progress(self._progress(throttle.limit if throttle and lowered else None, waiting))
 
         ticker = asyncio.create_task(_tick(report, progress_interval_s)) if progress else None
         pending = iter(self._pending)
@@ -600,10 +604,10 @@ class _Engine:
         if self._cache is not None:
             self._cache.close()
 
-    def _progress(self, limit: int | None) -> Progress:
+    def _progress(self, limit: int | None, waiting: tuple[int, float] = (0, 0.0)) -> Progress:
         elapsed = time.monotonic() - self._started
         return Progress(
-            self._done, len(self._items), self._cache_hits, self._errors, elapsed, limit
+            self._done, len(self._items), self._cache_hits, self._errors, elapsed, limit, *waiting
         )
 
     def _cache_miss(self) -> CacheMiss:

@@ -370,3 +370,30 @@ def test_the_key_never_reaches_the_cache(tmp_path: Path) -> None:
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert files
     assert not [f for f in files if KEY.encode() in f.read_bytes()]
+
+
+def test_calls_waiting_out_a_rate_limit_show_in_the_progress(tmp_path: Path) -> None:
+    """While a call backs off after a 429 (no Retry-After), the progress says so."""
+    from gate.progress import progress_line
+    from gate.throttle import Throttle
+
+    patient = RetryPolicy(attempts=2, wait_initial_s=0.2, wait_max_s=0.2, wait_jitter_s=0)
+    seen: list[Progress] = []
+    with FakeOpenAI(responder=answer, script=["429"] * 3, retry_after=None) as server:
+
+        async def main() -> Results:
+            throttle = Throttle(2)
+            async with make_http_client(2, 2.0) as client:
+                provider = OpenAIProvider(KEY, server.url, client, retry=patient, throttle=throttle)
+                return await evaluate_plan(
+                    make_plan(server.url), provider, None, concurrency=2, throttle=throttle,
+                    progress=seen.append, progress_interval_s=0.05,
+                )  # fmt: skip
+
+        results = asyncio.run(main())
+    assert all(row.error is None for row in rows(results))  # 3 429s > attempts: still answered
+    backing = [p for p in seen if p.backing_off]
+    assert backing, "no progress while a call waited out a 429"
+    assert re.search(
+        r", 1 calls? waiting out a rate limit \(up to \d+ s more\)$", progress_line(backing[-1])
+    )
