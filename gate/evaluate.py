@@ -620,6 +620,10 @@ class _Engine:
     # ----------------------------------------------------------------------- accounting
 
     def _cost(self, request: ChatRequest, completion: Completion) -> float | None:
+        """What the provider said the call cost (a LiteLLM proxy does), else the price table's
+        price of its usage; None when neither knows."""
+        if completion.cost_usd is not None:
+            return completion.cost_usd
         return cost_usd(request.model, completion.usage, self._prices)
 
     def _estimate(self, request: ChatRequest, unpriced: set[str]) -> float:

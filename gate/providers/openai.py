@@ -356,12 +356,27 @@ class OpenAIProvider:
             ),
             latency_ms=latency_ms,
             finish_reason=choice.get("finish_reason"),
+            cost_usd=reported_cost(response.headers),
         )
 
     def _scrub(self, text: str) -> str:
         """Defence in depth: a server may echo what it was sent."""
         text = _valid_text(" ".join(text.split()))
         return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def reported_cost(headers: Mapping[str, str]) -> float | None:
+    """The call's cost in USD as a LiteLLM proxy reports it (`x-litellm-response-cost`), when
+    it is a finite number ≥ 0; the proxy knows its aliases' prices, the price table may not.
+    https://docs.litellm.ai/docs/proxy/cost_tracking"""
+    value = headers.get("x-litellm-response-cost")
+    if not value:
+        return None
+    try:
+        cost = float(value)
+    except ValueError:
+        return None
+    return cost if 0 <= cost < float("inf") else None
 
 
 def _message_text(message: Mapping[str, Any]) -> str:

@@ -397,3 +397,20 @@ def test_calls_waiting_out_a_rate_limit_show_in_the_progress(tmp_path: Path) -> 
     assert re.search(
         r", 1 calls? waiting out a rate limit \(up to \d+ s more\)$", progress_line(backing[-1])
     )
+
+
+def test_a_proxys_reported_cost_is_the_calls_cost(tmp_path: Path) -> None:
+    """A LiteLLM proxy's `x-litellm-response-cost` is each call's cost: a proxy alias needs no
+    `prices:` entry, and a replay from the cache costs the same; a model with a price but no
+    header still uses the price table."""
+    with FakeOpenAI(responder=answer, response_cost="0.00125") as server:
+        first = run(server, make_plan(server.url, model="team-alias"), ResponseCache(tmp_path))
+        again = run(server, make_plan(server.url, model="team-alias"), ResponseCache(tmp_path))
+        calls = server.calls
+    assert all(row.cost_usd == 0.00125 for row in rows(first))
+    assert first.stats["base"].cost_usd == pytest.approx(5 * 0.00125)
+    assert calls == 5  # base and head send the same requests once; the second run is cached
+    assert all(row.cost_usd == 0.00125 and row.cached for row in rows(again))
+    with FakeOpenAI(responder=answer) as server:
+        priced = run(server, make_plan(server.url), None)
+    assert all(row.cost_usd is not None and row.cost_usd != 0.00125 for row in rows(priced))
