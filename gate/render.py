@@ -37,6 +37,7 @@ from gate.escape import (
     neutralise_commands,
     normalize_text,
 )
+from gate.failures import describe as describe_errors
 from gate.models import (
     Annotation,
     CallStats,
@@ -966,6 +967,7 @@ class _SuiteView:
     cases_summary: str  # "30 pass→fail, 5 flaky"
     cases_table: str
     cases: list[_CaseView] = field(default_factory=list)  # with inputs and outputs
+    errors: list[str] = field(default_factory=list)  # why case runs failed, one per kind
 
 
 def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -> _SuiteView:
@@ -995,6 +997,7 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
             "cases", suite, len(shown), lambda: _cases_table(shown, suite.kinds, markdown=True)
         ),
         cases=[_case_view(case, suite.kinds) for case in shown] if limits.details else [],
+        errors=[describe_errors(kind) for kind in c.errors],
     )
 
 
@@ -1208,6 +1211,7 @@ class _SuiteText:
     ops: str
     cases_total: int
     cases_table: str
+    errors: list[str] = field(default_factory=list)
 
 
 def _suite_text(suite: _Suite, confidence: int) -> _SuiteText:
@@ -1220,6 +1224,7 @@ def _suite_text(suite: _Suite, confidence: int) -> _SuiteText:
         ops=_ops_table(c, markdown=False),
         cases_total=len(suite.cases),
         cases_table=_cases_table(suite.cases[: _TERMINAL_LEVEL.cases], suite.kinds, markdown=False),
+        errors=[describe_errors(kind) for kind in c.errors],
     )
 
 

@@ -294,3 +294,27 @@ def test_check_of_a_valid_config_lists_cases_and_watched_files(
     assert done.code == 0, done.err
     assert done.out.startswith("llm-gate.yml: valid, 1 suite(s)\n\nsupport: 30 case(s)")
     assert "evals/rubric.md" in done.out
+
+
+def test_case_errors_say_why_in_the_terminal_and_the_report(
+    repo: PullRequestRepo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A judge that gives no score for some answers: the count and the first answer show in
+    the terminal and in the full report."""
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    write(repo.root, {"prompts/system.md": "Be kind.\n"})
+
+    def moody(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        if body["model"] == "judge-1" and "password" in str(messages):
+            return "I would rather not say."
+        return responder(body)  # type: ignore[arg-type]
+
+    with FakeOpenAI(responder=moody) as server:
+        done = cli(capsys, monkeypatch, server, "eval", "--base", "main", "--report", "r.md")
+    line = "2 judge answers had no score (first: the judge's answer holds no score: "
+    assert f"  case errors: {line}" in done.out
+    report = (repo.root / "r.md").read_text()  # the same line, with HTML entities for quotes
+    assert f"Case errors: {line.replace(chr(39), '&#39;')}" in report
