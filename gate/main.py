@@ -416,7 +416,7 @@ def _gate(
     if target.note:
         console.info(f"llm-gate: {target.note}")
     github = _github(settings, github_factory, console)
-    refusals = Refusals(console, fork=target.fork)
+    refusals = Refusals(console, fork=target.fork, summary_path=settings.github_step_summary)
     status = StatusReporter(
         github, console, target.head_sha if target.status else None, settings, refusals
     )
@@ -546,25 +546,48 @@ def _github(settings: Settings, factory: Callable[[Settings], Any] | None, conso
 
 
 class Refusals:
-    """The writes GitHub refused for a missing permission, reported once, in one line, at the end
-    (a read-only token is refused the status and the comment: one line names both entries)."""
+    """The writes GitHub refused, reported at the end: a missing permission in one line (a
+    read-only token is refused the status and the comment: one line names both entries), and
+    every failure to post, in the log and in the job summary too, where people look for the
+    report when the comment or the status is not there."""
 
-    def __init__(self, console: Console, *, fork: bool = False):
+    def __init__(
+        self, console: Console, *, fork: bool = False, summary_path: str | None = None
+    ) -> None:
         self.console = console
         self.fork = fork
+        self.summary_path = summary_path
         self.permissions: list[str] = []
+        self.failures: list[str] = []  # already warned about in the log
 
     def add(self, exc: MissingPermission) -> None:
         if exc.permission not in self.permissions:
             self.permissions.append(exc.permission)
 
-    def report(self) -> None:
-        if not self.permissions:
-            return
-        from gate.github import missing_permissions_message
+    def failed(self, what: str, exc: CannotPublish) -> None:
+        """A write that failed for another reason (a 403 of a rule, a 422, GitHub down)."""
+        message = f"could not post the {what}: {exc}"
+        self.console.warning(f"{message}; the full report is in the job summary")
+        self.failures.append(message)
 
-        self.console.warning(missing_permissions_message(self.permissions, fork=self.fork))
+    def report(self) -> None:
+        lines = list(self.failures)
+        if self.permissions:
+            from gate.github import missing_permissions_message
+
+            message = missing_permissions_message(self.permissions, fork=self.fork)
+            self.console.warning(message)
+            lines.insert(0, message)
+        if lines:
+            from gate.escape import escape_inline
+
+            items = "".join(f"\n- {escape_inline(line, 1_000)}" for line in lines)
+            append_summary(
+                self.summary_path,
+                f"\n\n#### ⚠️ llm-gate could not post everything\n{items}\n",
+            )
         self.permissions = []
+        self.failures = []
 
 
 class StatusReporter:
@@ -600,7 +623,7 @@ class StatusReporter:
             self.refused = True
             self.refusals.add(exc)
         except CannotPublish as exc:
-            self.console.warning(str(exc))
+            self.refusals.failed(f"`{state}` commit status", exc)
 
 
 def status_for(report: Report, fail_on: str) -> tuple[str, str]:
@@ -733,7 +756,7 @@ def _post_comment(
         (refusals or Refusals(console)).add(exc)
         return None
     except CannotPublish as exc:
-        console.warning(f"{exc}; the full report is in the job summary")
+        (refusals or Refusals(console)).failed("PR comment", exc)
         return None
 
 
@@ -792,7 +815,7 @@ def run_publish(
             "input `github-token`: `mode: publish` needs a token with `pull-requests: write` "
             "and `statuses: write` to post the results"
         )
-    refusals = Refusals(console)
+    refusals = Refusals(console, summary_path=settings.github_step_summary)
     status = StatusReporter(
         github, console, source.head_sha, settings, refusals, target_url=source.run_url
     )

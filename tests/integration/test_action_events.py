@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from gate.errors import CannotPublish
 from gate.github import StickyComment
 from gate.main import run_action
 from gate.render import comment_marker
@@ -323,6 +324,51 @@ def test_read_only_token_is_one_line_and_the_same_verdict(
     ]
     assert "| contains" in result.summary and "Traceback" not in result.stderr
     assert harness.github.statuses == [] and harness.github.comments == []
+    # the job summary, where people look when the comment is not there, says it too
+    assert result.summary.endswith(
+        "\n\n#### ⚠️ llm-gate could not post everything\n\n- GitHub refused to post the report "
+        "(403 Resource not accessible by integration): add &#96;permissions: {pull-requests: "
+        "write, statuses: write}&#96; to the workflow job (fork PRs get a read-only token); the "
+        "full report is in the job summary\n"
+    )
+
+
+class RefusingGitHub(MemoryGitHub):
+    """GitHub refusing the comment and the status for reasons other than permissions."""
+
+    def create_comment(self, pr_number: int, body: str) -> StickyComment:
+        raise CannotPublish(
+            "GitHub refused to create the comment on PR #42 (403: blocked by a rule)"
+        )
+
+    def set_status(
+        self, sha: str, state: str, description: str, context: str, target_url: str | None
+    ) -> None:
+        if state != "pending":
+            raise CannotPublish("GitHub refused the status (422: No commit found for SHA)")
+        super().set_status(sha, state, description, context, target_url)
+
+
+def test_a_failure_to_post_goes_into_the_job_summary_too(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """A 403 on the comment and a 422 on the status: warnings in the log and a section in the
+    job summary naming both; the verdict and exit code stay the gate's."""
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+    harness.github = RefusingGitHub(pull_heads={PR: repo.head_sha})
+
+    result = harness.run(repo, "pull_request", pr_event(repo))
+
+    assert result.code == 1 and result.outputs["verdict"] == "fail"
+    assert result.outputs["comment-url"] == ""
+    section = result.summary.split("#### ⚠️ llm-gate could not post everything\n", 1)[1]
+    assert section == (
+        "\n- could not post the PR comment: GitHub refused to create the comment on PR #\u200d42 "
+        "(403: blocked by a rule)"
+        "\n- could not post the &#96;failure&#96; commit status: GitHub refused the status (422: "
+        "No commit found for SHA)\n"
+    )
+    assert len(warnings(result)) == 2 and "403: blocked by a rule" in warnings(result)[0]
 
 
 # --------------------------------------------------------------------------- races
