@@ -636,3 +636,30 @@ def test_a_relative_workspace_that_is_not_there_is_named(
     assert "GITHUB_WORKSPACE 'no/such/dir': no such directory, read relative to" in result.stdout
     assert "git is not installed" not in result.stdout + result.stderr
     assert states(harness.github, repo.head_sha)[-1] == "error"
+
+
+def test_the_action_writes_junit_into_the_results_dir(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """`junit-path` names JUnit XML in results-dir: a test case per case and gating metric, a
+    failure for each case that regressed; a skipped run leaves an empty, valid document."""
+    import xml.etree.ElementTree as ET
+
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+    harness.github.pull_heads[PR] = repo.head_sha
+
+    result = harness.run(repo, "pull_request", pr_event(repo))
+
+    path = Path(result.outputs["junit-path"])
+    assert path == result.results_dir / "llm-gate-junit.xml"
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites" and root.get("tests") == "60"
+    assert root.get("failures") == "60"  # every case regressed on both metrics
+    names = {case.get("classname") for case in root.iter("testcase")}
+    assert names == {"support.contains", "support.judge"}
+
+    repo.open_pull_request({"README.md": "docs\n"})
+    harness.github.pull_heads[PR] = repo.head_sha
+    skipped = harness.run(repo, "pull_request", pr_event(repo))
+    empty = ET.parse(skipped.outputs["junit-path"]).getroot()
+    assert skipped.outputs["verdict"] == "skipped" and empty.get("tests") == "0"
