@@ -206,8 +206,9 @@ def _run(settings: Any) -> int:
 def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int:
     from pathlib import Path
 
+    from gate.evidence import write_local_results
     from gate.git import Git
-    from gate.main import evaluate_change, exit_code, write_local_results
+    from gate.main import evaluate_change, exit_code
     from gate.models import RunInfo
     from gate.workflow import Console
 

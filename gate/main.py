@@ -29,6 +29,13 @@ from gate.errors import (
 )
 from gate.escape import escape_plain
 from gate.evaluate import Estimate, evaluate
+from gate.evidence import (
+    JUNIT_NAME,
+    REPORT_NAME,
+    RESULTS_NAME,
+    atomic_write,
+    results_json,
+)
 from gate.git import Git
 from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, Side, Verdict
 from gate.plan import build_plan, check_suite_names, select_suites
@@ -284,55 +291,6 @@ def _import_for_the_report() -> None:
     from gate.render import compile_templates  # and jinja2 with it
 
     compile_templates()
-
-
-REPORT_NAME = "llm-gate-report.md"
-RESULTS_NAME = "llm-gate-results.json"
-JUNIT_NAME = "llm-gate-junit.xml"
-HTML_NAME = "llm-gate-report.html"
-COMMENT_NAME = "llm-gate-comment.md"
-
-
-def write_local_results(
-    outcome: Outcome,
-    *,
-    results_dir: Path | None,
-    report: Path | None,
-    junit: Path | None,
-) -> list[tuple[str, Path]]:
-    """`llm-gate eval`'s files: into `results_dir` the full report, the comment as it would be
-    posted, the JSON results and the HTML report (inputs and both outputs side by side); the
-    full report to `report` and JUnit XML to `junit`. Returns what went where."""
-    written: list[tuple[str, Path]] = []
-
-    def put(what: str, path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, text)
-        written.append((what, path))
-
-    full = outcome.report.summary
-    if report is not None:
-        put("the full report", report, full)
-    if junit is not None:
-        from gate.junit import render_junit
-
-        put("JUnit XML", junit, render_junit(outcome.comparison, outcome.results))
-    if results_dir is not None:
-        put("the full report", results_dir / REPORT_NAME, full)
-        put("the PR comment it would post", results_dir / COMMENT_NAME, outcome.report.comment)
-        put("the JSON results", results_dir / RESULTS_NAME, _results_json(outcome.report))
-        if outcome.comparison is not None and outcome.results is not None:
-            from gate.html_report import render_html
-
-            page = render_html(
-                outcome.comparison, outcome.results, outcome.info, outcome.report.headline
-            )
-            put("every case side by side (open it in a browser)", results_dir / HTML_NAME, page)
-    return written
-
-
-def _results_json(report: Report) -> str:
-    return json.dumps(report.results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 # --------------------------------------------------------------------------- the action
@@ -671,18 +629,18 @@ def publish(
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / REPORT_NAME
     results_path = report_dir / RESULTS_NAME
-    _atomic_write(report_path, report.summary)
-    _atomic_write(results_path, _results_json(report))
+    atomic_write(report_path, report.summary)
+    atomic_write(results_path, results_json(report))
     junit_path = report_dir / JUNIT_NAME
     if outcome is None:
-        _atomic_write(junit_path, render_junit(None, None))
+        atomic_write(junit_path, render_junit(None, None))
     else:
-        _atomic_write(junit_path, render_junit(outcome.comparison, outcome.results))
+        atomic_write(junit_path, render_junit(outcome.comparison, outcome.results))
     if target.pr_number is not None:
         manifest = build_manifest(
             report, pr_number=target.pr_number, head_sha=target.head_sha, config=settings.config
         )
-        _atomic_write(report_dir / MANIFEST_NAME, manifest)
+        atomic_write(report_dir / MANIFEST_NAME, manifest)
     append_summary(settings.github_step_summary, report.summary)
     comment_url = ""
     if github is not None and settings.comment == "update" and target.comments:
@@ -957,9 +915,3 @@ def _untrusted_fork_change(github: Any, number: int) -> str | None:
 
 def _existing(path: Path) -> str:
     return str(path) if path.is_file() and not path.is_symlink() else ""
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
