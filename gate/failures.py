@@ -3,7 +3,8 @@ and the first message of that kind ("12 judge answers had no score (first: …)"
 
 Pure: a function of the results' rows. A kind is what went wrong, not where: digits are
 ignored when grouping (the attempt count of one call, a case's number in a message), so one
-provider fault is one line however many cases it hit.
+provider fault is one line however many cases it hit; judge answers without a usable score
+are one kind whatever the answers said.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def case_errors(rows: Iterable[CaseResult]) -> tuple[ErrorKind, ...]:
         if row.error is not None:
             _add(kinds, _generation_label(row.error), row.error)
         for metric, message in sorted(row.score_errors.items()):
-            _add(kinds, _score_label(metric, message), message)
+            label = _score_label(metric, message)
+            # a judge's answer is quoted in its message: the kind is the label alone
+            same = "answers had no score" in label or "out of range" in label
+            _add(kinds, label, message, key="" if same else None)
     found = [
         ErrorKind(label=label, count=len(messages), first=clip(messages[0], FIRST_LIMIT))
         for (label, _key), messages in kinds.items()
@@ -51,8 +55,11 @@ _SINGULAR = (
 )
 
 
-def _add(kinds: dict[tuple[str, str], list[str]], label: str, message: str) -> None:
-    kinds.setdefault((label, _DIGITS.sub("#", message)), []).append(message)
+def _add(
+    kinds: dict[tuple[str, str], list[str]], label: str, message: str, key: str | None = None
+) -> None:
+    grouping = _DIGITS.sub("#", message) if key is None else key
+    kinds.setdefault((label, grouping), []).append(message)
 
 
 def _generation_label(message: str) -> str:

@@ -24,15 +24,14 @@ def test_errors_are_grouped_by_kind_with_count_and_first_message() -> None:
     rows = [
         *(result(i, error=f"127.0.0.1: HTTP 429 after {6 + i % 3} attempts (model m)")
           for i in range(8)),
-        *(result(10 + i, judge=f"the judge's answer holds no score: 'I cannot rate case {i}.'")
+        *(result(10 + i, judge=f"the judge's answer holds no score: '{'Nope, ' * i}case {i}.'")
           for i in range(12)),
         result(30, helpful="judge call failed: 127.0.0.1: connection refused after 6 attempts"),
         result(31, error="not run: the provider is unavailable"),
     ]  # fmt: skip
     kinds = [describe(kind) for kind in case_errors(rows)]
     assert kinds == [
-        "12 judge answers had no score (first: the judge's answer holds no score: "
-        "'I cannot rate case 0.')",
+        "12 judge answers had no score (first: the judge's answer holds no score: 'case 0.')",
         "8 calls failed (first: 127.0.0.1: HTTP 429 after 6 attempts (model m))",
         "1 call not attempted: not run: the provider is unavailable",
         "1 judge call failed (helpful): judge call failed: 127.0.0.1: connection refused "
