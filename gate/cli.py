@@ -48,6 +48,7 @@ NOT_LOCAL = (
     "shard",
     "allow-pull-request-target",
 )
+TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.render)
 INPUT_HELP_LOCAL = {
     "results-dir": "write the full report, the JSON results and an HTML report side by side here",
 }
@@ -248,6 +249,15 @@ def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int
     )
     for what, path in written:
         console.info(escape_plain(f"llm-gate: {what}: {path}"))
+    if settings.results_dir is None and outcome.comparison is not None:
+        moved = max(
+            (len({r.case_id for r in s.rows}) for s in outcome.comparison.suites), default=0
+        )
+        if moved > TERMINAL_CASES:
+            console.info(
+                f"llm-gate: the terminal shows {TERMINAL_CASES} changed cases of a suite; "
+                "--results-dir DIR writes every case side by side (HTML), the report and the JSON"
+            )
     return exit_code(outcome.report.verdict, settings.fail_on)
 
 

@@ -115,16 +115,19 @@ def _suite_section(
                 side.scores[metric].append(score)
             if metric not in metrics:
                 metrics.append(metric)
-    cases = []
+    shown: list[tuple[bool, bool, str]] = []
     counts = {"all": 0, "changed": 0, "regressed": 0}
-    for case_id in sorted(sides):
-        by_side = sides[case_id]
+    for case_id in sides:
         regressed = any(c in REGRESSED for c in classes[case_id].values())
-        changed = regressed or bool(classes[case_id]) or _differs(by_side, metrics)
+        changed = regressed or bool(classes[case_id]) or _differs(sides[case_id], metrics)
         counts["all"] += 1
         counts["changed"] += changed
         counts["regressed"] += regressed
-        cases.append(_case(case_id, by_side, metrics, classes[case_id], changed, regressed))
+        shown.append((not regressed, not changed, case_id))
+    cases = [  # regressed cases first, then the other changed ones, then the rest, by id
+        _case(case_id, sides[case_id], metrics, classes[case_id], not same, not kept)
+        for kept, same, case_id in sorted(shown)
+    ]
     verdict = suite.verdict.value if suite is not None else "not compared"
     kinds = " ".join(k for k in ("changed", "regressed") if counts[k])
     head = f'<section class="suite {kinds}"><h2>{_e(name)}: {_e(verdict)}</h2>'

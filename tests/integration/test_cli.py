@@ -128,6 +128,8 @@ def test_without_base_eval_compares_with_the_default_branch_and_says_so(
         f"{repo.base_sha[:12]}; pass --base to choose another"
     ) in done.out
     assert "Nothing relevant changed" not in done.out
+    # 30 changed cases, 10 in the terminal: the log says where to see them all
+    assert "--results-dir DIR writes every case side by side (HTML)" in done.out
 
 
 def test_a_branch_that_tracks_another_compares_with_its_upstream(
@@ -212,6 +214,7 @@ def test_results_dir_holds_the_report_json_and_a_side_by_side_page(
     assert "<script" not in page and "<img" not in page and "onerror=alert(2)>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page.count('<details class="case changed regressed"') == 30  # every case regressed
+    assert "--results-dir DIR" not in done.out
     assert 'id="show-regressed"' in page and "regressed (30)" in page
     assert "How do I reset my password?" in page and "Sure." in page and "Steps: to" in page
     full = (repo.root / "full.md").read_text()
