@@ -75,7 +75,10 @@ class Git:
         upstream = self._output(
             ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]
         )
-        if upstream and branch and upstream.rpartition("/")[2] != branch:
+        # `branch.<name>.merge` is the upstream's own name (`refs/heads/feature/x`), which
+        # `origin/feature/x` alone does not tell apart from the remote's name
+        merges = self._output(["config", "--get", f"branch.{branch}.merge"]) if branch else None
+        if upstream and merges and merges != f"refs/heads/{branch}":
             return upstream, "the upstream of the current branch"
         remote_head = self._output(
             ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]

@@ -321,3 +321,22 @@ def test_case_errors_say_why_in_the_terminal_and_the_report(
     assert f"  case errors: {line}" in done.out
     report = (repo.root / "r.md").read_text()  # the same line, with HTML entities for quotes
     assert f"Case errors: {line.replace(chr(39), '&#39;')}" in report
+
+
+def test_a_branch_pushed_to_its_own_upstream_still_compares_with_the_default_branch(
+    repo: PullRequestRepo,
+    openai: FakeOpenAI,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`feature/x` tracking `origin/feature/x` (its own pushed copy): that holds the change, so
+    the base is the default branch, never the upstream."""
+    feature_branch(repo, {"prompts/system.md": BAD_SYSTEM + "\n"})
+    git(repo.root, "branch", "-m", "feature/x")
+    git(repo.root, "fetch", "-q", "origin")
+    git(repo.root, "branch", "-q", "--set-upstream-to", "origin/feature/x")
+
+    done = cli(capsys, monkeypatch, openai, "eval")
+
+    assert done.code == 1, done.err
+    assert "merge base of HEAD and origin/main (the default branch)" in done.out
