@@ -154,8 +154,8 @@ class _RetryableStatus(Exception):
 
 
 class _Backoff:
-    """The retry state of one request: attempts so far, time waited, and whether the last
-    wait was for a rate limit (shown in the progress line while it lasts)."""
+    """The retry state of one request: attempts so far and the time waited between them; a
+    wait for a rate limit is told to the throttle, for the progress line."""
 
     def __init__(self, policy: RetryPolicy, throttle: Throttle | None) -> None:
         self.policy = policy

@@ -94,7 +94,7 @@ def test_server_errors_are_retried() -> None:
 
 def test_backoff_doubles_from_the_first_retry() -> None:
     """Waits between attempts are initial·2^(n−1): the first retry (made before stamina takes
-    over) waits the initial wait, and stamina's later retries go on doubling from there."""
+    over) waits the initial wait, and the later ones (through stamina) go on doubling."""
     policy = RetryPolicy(attempts=4, wait_initial_s=0.05, wait_max_s=1.0, wait_jitter_s=0.0)
     with FakeOpenAI(script=["500", "500", "500"]) as server:
         started = time.monotonic()
