@@ -9,8 +9,8 @@ wall time of `llm-gate eval` as a user runs it (a subprocess), next to its goal:
   2,000 × 0.05 s / 32 = 3.1 s;
 - warm: the same run again: ≤ 1.5 s and no request at the server;
 - overhead: 10,000 cases × 3 metrics (20,000 case runs) with every response cached: ≤ 1.5 s
-  beyond start-up (`llm-gate check` in the same repository: the interpreter, the settings and
-  the config, measured separately);
+  beyond start-up (`llm-gate check` in the same repository, of the same config with a
+  one-case dataset: the interpreter, the settings and the config, measured separately);
 - memory: peak RSS of that run (and of the cold run that filled its cache): ≤ 300 MB;
 - rate limit: a server that answers 429 above 10 requests in flight, 500 cases (1,000
   requests), concurrency 32: finishes, with ≤ 10 % of the requests retried.
@@ -147,6 +147,7 @@ suites:
     scorers:
 {scorers}
 """
+STARTUP_CONFIG = "llm-gate-startup.yml"
 # contains: every case passes on both sides; regex: likewise; asks: the head's wording
 # passes one case in fifty that the base's fails (a few rows of changed cases, as a real PR).
 SCORERS = [
@@ -170,6 +171,16 @@ def make_repo(dest: Path, cases: int, metrics: int = 1) -> Path:
             row["hint"] = f"(the answer is {2 * i + 7})"
             row["marker"] = "Question:" if i % 50 == 0 else "what is"
             out.write(json.dumps(row) + "\n")
+    # `llm-gate check` reads and renders every case: start-up is measured on a copy of the
+    # config whose dataset holds one case, so it stays what every command pays first.
+    (dest / STARTUP_CONFIG).write_text(
+        CONFIG.format(model=MODEL, scorers="\n".join(SCORERS[:metrics])).replace(
+            "evals/cases.jsonl", "evals/one.jsonl"
+        ),
+        encoding="utf-8",
+    )
+    first = (dest / "evals" / "cases.jsonl").read_text(encoding="utf-8").partition("\n")[0]
+    (dest / "evals" / "one.jsonl").write_text(first + "\n", encoding="utf-8")
     (dest / "prompts" / "system.md").write_text("Answer with the number only.\n", encoding="utf-8")
     prompt = dest / "prompts" / "question.md.j2"
     prompt.write_text("Q: what is {{ a }} + {{ b }}? {{ hint }}", encoding="utf-8")
@@ -620,7 +631,8 @@ def bench(args: argparse.Namespace, table: Table, work: Path) -> None:
         overhead: list[Run] = []
         check: list[Run] = []
         for _ in range(args.runs + 2):  # ~2 s each
-            check.append(run_command([str(LLM_GATE), "check"], big, gate_env("")))
+            startup = [str(LLM_GATE), "check", "--config", STARTUP_CONFIG]
+            check.append(run_command(startup, big, gate_env("")))
             if check[-1].exit_code:
                 raise RuntimeError(f"llm-gate check failed: {check[-1].stderr[-300:]}")
             overhead.append(run_gate(big, cache, instant.url))

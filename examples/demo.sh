@@ -42,17 +42,18 @@ bash "$examples/demo_repo.sh" "$tmp/prompt-pr" worse-system-prompt || exit 1
 git -C "$tmp/prompt-pr" --no-pager log --format='   %h %s' main..pr
 git -C "$tmp/prompt-pr" --no-pager diff --stat main pr
 git -C "$tmp/prompt-pr" --no-pager diff main pr -- prompts/system.md | tail -n +5
-say "$ llm-gate eval --base main --replay --cache-dir examples/cache --report comment.md"
+say "$ llm-gate eval --base main --replay --cache-dir examples/cache --results-dir out"
 (cd "$tmp/prompt-pr" &&
-  gate eval --base main --replay --cache-dir "$examples/cache" --report "$tmp/comment.md")
+  gate eval --base main --replay --cache-dir "$examples/cache" --results-dir "$tmp/out")
 prompt_exit=$?
+cp "$tmp/out/llm-gate-comment.md" "$tmp/comment.md" 2>/dev/null
 
 # Exit code 1 means "regression" or "the gate could not decide" (say, a replay miss after
 # an edit of support-bot/ without re-recording): only a written report with the ❌ verdict
 # mark in its headline is the regression this demo expects.
 caught=no
 if [[ -f "$tmp/comment.md" ]]; then
-  say "━━ The PR comment llm-gate posts (comment.md)"
+  say "━━ The PR comment llm-gate would post (out/llm-gate-comment.md; every case side by side: out/llm-gate-report.html)"
   cat "$tmp/comment.md"
   if [[ $prompt_exit -eq 1 ]] && head -n 5 "$tmp/comment.md" | grep -q '❌ llm-gate'; then
     caught=yes

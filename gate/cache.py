@@ -18,6 +18,7 @@ that waits on the network never waits on the disk.
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import sqlite3
@@ -32,8 +33,9 @@ from gate.models import ChatRequest, Usage
 from gate.providers import Completion
 
 FILE_NAME = "responses.sqlite3"
-FORMAT_VERSION = 2  # PRAGMA user_version; 1 was a JSON file per key
+FORMAT_VERSION = 3  # PRAGMA user_version; 1 was a JSON file per key; 2 had no cost_usd
 DIR_MODE = 0o755
+GITIGNORE = "# written by llm-gate: its response cache is not part of the repository\n*\n"
 BUSY_TIMEOUT_S = 10.0  # another process (or this one's writer) holding the file's lock
 _SQL_VARIABLES = 500  # keys per `IN (...)` query, well under SQLite's limit
 _WRITE_BATCH = 2_000  # entries per transaction, at most
@@ -46,10 +48,14 @@ CREATE TABLE IF NOT EXISTS responses (
     input_tokens INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
     latency_ms REAL NOT NULL,
-    finish_reason TEXT
+    finish_reason TEXT,
+    cost_usd REAL                    -- what the provider said the call cost (a proxy's header)
 ) WITHOUT ROWID
 """
-_COMPLETION = "text, input_tokens, output_tokens, latency_ms, finish_reason"
+_COMPLETION = "text, input_tokens, output_tokens, latency_ms, finish_reason, cost_usd"
+# A version 2 file (restored by actions/cache, or a recorded one read in replay) has no cost
+# column: read it as unknown, and add the column on the first write.
+_COMPLETION_V2 = "text, input_tokens, output_tokens, latency_ms, finish_reason, NULL"
 
 
 class CacheUnwritable(GateError):
@@ -87,10 +93,11 @@ class ResponseCache:
         if reader is None or not wanted:
             return found
         try:
+            selected = _columns(reader)
             for start in range(0, len(wanted), _SQL_VARIABLES):
                 chunk = wanted[start : start + _SQL_VARIABLES]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, {_COMPLETION} FROM responses WHERE key IN ({marks})"
+                query = f"SELECT key, {selected} FROM responses WHERE key IN ({marks})"
                 for key, *columns in reader.execute(query, chunk):
                     completion = _completion_from(*columns)
                     if completion is not None:
@@ -105,7 +112,7 @@ class ResponseCache:
         if reader is None:
             return
         try:
-            query = f"SELECT key, request, {_COMPLETION} FROM responses ORDER BY key"
+            query = f"SELECT key, request, {_columns(reader)} FROM responses ORDER BY key"
             for key, request, *columns in reader.execute(query):
                 yield key, json.loads(request), _completion_from(*columns)
         except sqlite3.Error:
@@ -152,6 +159,7 @@ class ResponseCache:
                 c.usage.output_tokens,
                 c.latency_ms,
                 c.finish_reason,
+                c.cost_usd,
             )
             for key, request, c in entries
         ]
@@ -161,7 +169,7 @@ class ResponseCache:
             try:
                 connection.executemany(
                     f"INSERT OR REPLACE INTO responses (key, request, {_COMPLETION}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:
@@ -182,7 +190,10 @@ class ResponseCache:
         if connection is not None:
             return connection
         try:
-            self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            if not self.directory.is_dir():
+                self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+                # a cache inside a checkout is never part of a change (nor of a commit)
+                (self.directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
             try:
                 connection = self._open_for_writing()
             except sqlite3.DatabaseError:
@@ -203,7 +214,9 @@ class ResponseCache:
             # crash corrupts is replaced; a killed process still leaves whole transactions.
             connection.execute("PRAGMA synchronous = OFF")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, FORMAT_VERSION):
+            if version == 2:
+                connection.execute("ALTER TABLE responses ADD COLUMN cost_usd REAL")
+            elif version not in (0, FORMAT_VERSION):
                 connection.execute("DROP TABLE IF EXISTS responses")  # another format
             connection.execute(_SCHEMA)
             connection.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
@@ -299,8 +312,19 @@ def _request_json(request: ChatRequest) -> str:
     return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
 
+def _columns(reader: sqlite3.Connection) -> str:
+    """The completion's columns as this file has them (version 2: no cost)."""
+    version = reader.execute("PRAGMA user_version").fetchone()[0]
+    return _COMPLETION_V2 if version == 2 else _COMPLETION
+
+
 def _completion_from(
-    text: object, input_tokens: object, output_tokens: object, latency: object, finish: object
+    text: object,
+    input_tokens: object,
+    output_tokens: object,
+    latency: object,
+    finish: object,
+    cost: object = None,
 ) -> Completion | None:
     """A stored completion, or None when the row is not one (a miss, rewritten later).
 
@@ -314,7 +338,8 @@ def _completion_from(
         and (finish is None or isinstance(finish, str))
     ):
         return None
-    return Completion(text, Usage(input_tokens, output_tokens), float(latency), finish)
+    known = float(cost) if isinstance(cost, int | float) and 0 <= cost < math.inf else None
+    return Completion(text, Usage(input_tokens, output_tokens), float(latency), finish, known)
 
 
 def _without_credentials(url: str) -> str:

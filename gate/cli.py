@@ -38,11 +38,28 @@ INPUT_HELP: dict[str, str] = {
 }
 
 
+# Inputs that only mean something to the action (posting, events, sharding): `eval` posts
+# nothing and reads no event, so it does not offer them.
+NOT_LOCAL = (
+    "github-token",
+    "mode",
+    "status-context",
+    "comment",
+    "shard",
+    "allow-pull-request-target",
+)
+TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.render)
+INPUT_HELP_LOCAL = {
+    "results-dir": "write the full report, the JSON results and an HTML report side by side here",
+}
+
+
 def _add_inputs(parser: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
     for name in ACTION_INPUTS:
         if name in skip:
             continue
-        parser.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=INPUT_HELP[name])
+        shown = INPUT_HELP_LOCAL.get(name, INPUT_HELP[name]) if skip else INPUT_HELP[name]
+        parser.add_argument(f"--{name}", dest=ACTION_INPUTS[name], help=shown)
     parser.add_argument(
         "--replay",
         action="store_true",
@@ -70,9 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser(
         "eval", help="evaluate the working tree against a base ref locally and print the table"
     )
-    ev.add_argument("--base", dest="base_ref", help="the ref to compare against (default: HEAD)")
-    _add_inputs(ev, skip=("base-ref",))
-    ev.add_argument("--report", help="also write the rendered comment (markdown) to this file")
+    ev.add_argument(
+        "--base",
+        dest="base_ref",
+        help="the ref to compare against (default: the merge base with the branch's upstream "
+        "or the default branch)",
+    )
+    _add_inputs(ev, skip=("base-ref", *NOT_LOCAL))
+    ev.add_argument("--report", help="also write the full report (markdown) to this file")
+    ev.add_argument("--junit", help="also write JUnit XML (a test case per case and metric)")
 
     cal = commands.add_parser(
         "calibrate",
@@ -102,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # reference cycles; with the default thresholds the collector walks them all again and
     # again (a sixth of a 20,000-row run). Collect rarely, as mypy does, while main runs.
     args = build_parser().parse_args(argv)
-    local = ("command", "report", "repeats")
+    local = ("command", "report", "repeats", "junit")
     overrides = {k: v for k, v in vars(args).items() if k not in local}
     debug = bool(overrides.get("debug"))
     thresholds = gc.get_threshold()
@@ -116,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings)
         if args.command == "eval":
-            return _eval(settings, args.report)
+            return _eval(settings, args.report, args.junit)
         if args.command == "calibrate":
             return _calibrate(settings, args.repeats)
         return _check(settings)
@@ -181,9 +204,10 @@ def _run(settings: Any) -> int:
     return run_action(settings, Console(actions=settings.github_actions))
 
 
-def _eval(settings: Any, report_file: str | None) -> int:
+def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int:
     from pathlib import Path
 
+    from gate.evidence import write_local_results
     from gate.git import Git
     from gate.main import evaluate_change, exit_code
     from gate.models import RunInfo
@@ -193,7 +217,16 @@ def _eval(settings: Any, report_file: str | None) -> int:
     # In a workflow step, model text goes between ::stop-commands:: markers like `run`'s does.
     console = Console(actions=settings.github_actions)
     git = Git.containing(Path.cwd())  # a local run evaluates the checkout it is started in
-    base = settings.base_ref or "HEAD"
+    base = settings.base_ref
+    if base is None:
+        ref, why = git.local_base()
+        base = git.merge_base(ref, "HEAD")
+        console.info(
+            escape_plain(
+                f"llm-gate: comparing with the merge base of HEAD and {ref} ({why}), "
+                f"{base[:12]}; pass --base to choose another"
+            )
+        )
     info = RunInfo(None, settings.config, None, base, "working tree")
     outcome = evaluate_change(settings, console, git, base, info)
     if (
@@ -208,9 +241,23 @@ def _eval(settings: Any, report_file: str | None) -> int:
                 render_terminal(outcome.comparison, outcome.changes, outcome.results.stats)
             )
     console.info(f"llm-gate: {outcome.report.headline}")
-    if report_file:
-        Path(report_file).write_text(outcome.report.comment, encoding="utf-8")
-        console.info(f"llm-gate: the PR comment is in {report_file}")
+    written = write_local_results(
+        outcome,
+        results_dir=Path(settings.results_dir) if settings.results_dir else None,
+        report=Path(report_file) if report_file else None,
+        junit=Path(junit_file) if junit_file else None,
+    )
+    for what, path in written:
+        console.info(escape_plain(f"llm-gate: {what}: {path}"))
+    if settings.results_dir is None and outcome.comparison is not None:
+        moved = max(
+            (len({r.case_id for r in s.rows}) for s in outcome.comparison.suites), default=0
+        )
+        if moved > TERMINAL_CASES:
+            console.info(
+                f"llm-gate: the terminal shows {TERMINAL_CASES} changed cases of a suite; "
+                "--results-dir DIR writes every case side by side (HTML), the report and the JSON"
+            )
     return exit_code(outcome.report.verdict, settings.fail_on)
 
 
@@ -233,22 +280,17 @@ def _calibrate(settings: Any, repeats: int | None) -> int:
 
 
 def _check(settings: Any) -> int:
-    from pathlib import Path
-
-    from gate.config import parse_config
     from gate.detect import watched_files
+    from gate.git import Git
+    from gate.main import check_working_tree
 
-    path = Path(settings.workspace) / settings.config
-    if not path.is_file():
-        raise GateError(f"{settings.config}: config file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise GateError(f"{settings.config}: is not UTF-8 text; save it as UTF-8") from None
-    config = parse_config(settings.config, text)
+    # Only the working tree is read (no git command runs): a config can be checked anywhere.
+    config, plan = check_working_tree(settings, Git(settings.workspace))
+    cases = {s.name: len({run.case_id for run in s.runs}) for s in plan.suites}
     print(f"{settings.config}: valid, {len(config.suites)} suite(s)")
     for name, watched in watched_files(config).items():
-        print(f"\n{name}")
+        print()
+        print(escape_plain(f"{name}: {cases.get(name, 0)} case(s), every template renders"))
         for category, pattern in watched:  # paths and globs come from the config: one line each
             print(escape_plain(f"  {category:<14} {pattern}"))
     return 0

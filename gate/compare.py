@@ -71,6 +71,7 @@ from typing import Literal, cast
 import numpy as np
 import numpy.typing as npt
 
+from gate.failures import case_errors
 from gate.models import (
     SIDES,
     CaseResult,
@@ -275,6 +276,7 @@ def _compare_suite(
         checks=checks,
         error_rate=error_rate,
         note="; ".join(notes),
+        errors=case_errors(rows),
     )
 
 

@@ -141,10 +141,47 @@ class Suite(_Strict):
                     f"thresholds.{metric}: no scorer produces the metric '{metric}' "
                     f"(metrics: {', '.join(sorted(seen))})"
                 )
+        ranges = {s.name or s.type: _metric_range(s) for s in self.scorers}
+        for metric, (low, high, unit) in ranges.items():
+            own = self.thresholds.metrics.get(metric)
+            key = metric if own is not None else "default"
+            threshold = own if own is not None else self.thresholds.default
+            if threshold is not None:
+                _check_range(f"thresholds.{key}", threshold, low, high, unit, metric)
         return self
 
     def metric_names(self) -> list[str]:
         return [s.name or s.type for s in self.scorers]
+
+
+PASS_RATE_UNIT = "pass rates are fractions: 0.05 = 5 points"
+
+
+def _metric_range(scorer: MatchScorer | JsonValidScorer | JudgeScorer) -> tuple[float, float, str]:
+    """The values a metric's mean can take, and how its thresholds are written."""
+    if isinstance(scorer, JudgeScorer):
+        return 1.0, float(scorer.scale), f"judge scores are on its 1–{scorer.scale} scale"
+    return 0.0, 1.0, PASS_RATE_UNIT
+
+
+def _check_range(
+    key: str, threshold: MetricThreshold, low: float, high: float, unit: str, metric: str
+) -> None:
+    """A threshold its metric can never reach is a mistake (`max_drop: 5` meant as 5 %): it
+    would switch the check off, so it is an error naming the unit."""
+    span = high - low
+    for name in ("max_drop", "row_drop"):
+        value = getattr(threshold, name)
+        if value is not None and value > span:
+            raise ValueError(
+                f"{key}.{name}: {value:g} is more than the whole range of '{metric}' "
+                f"({low:g} to {high:g}); {unit}"
+            )
+    if threshold.min is not None and not low <= threshold.min <= high:
+        raise ValueError(
+            f"{key}.min: {threshold.min:g} is outside the range of '{metric}' "
+            f"({low:g} to {high:g}); {unit}"
+        )
 
 
 class Price(_Strict):

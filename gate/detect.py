@@ -342,6 +342,14 @@ def _value_changes(
     return out
 
 
+def check_values(config: GateConfig, config_path: str, files: Mapping[str, str | None]) -> None:
+    """Resolve every `{file, key}` of the head side as detect_changes does (same errors)."""
+    for name, suite in sorted(config.suites.items()):
+        where = f"{config_path}: suites.{name}.target"
+        _resolve(suite.target.model, files, f"{where}.model")
+        _resolve(suite.target.params, files, f"{where}.params")
+
+
 def _resolve(value: Any, files: Mapping[str, str | None], head_where: str | None) -> Any:
     """A literal, or the value behind `{file, key}`; on the base side a missing one is absent.
 

@@ -78,7 +78,8 @@ class Progress:
     """How far the run is: case runs done of `total`, requests (generation or judge) answered
     by the cache, case runs whose generation failed, and seconds since the start. `limit` is
     the number of calls the provider's rate limits allow in flight now, when below the
-    configured concurrency (else None)."""
+    configured concurrency (else None); `backing_off` calls are waiting out a 429 (the longest
+    for `backoff_left_s` more)."""
 
     done: int
     total: int
@@ -86,6 +87,8 @@ class Progress:
     errors: int
     elapsed_s: float
     limit: int | None = None
+    backing_off: int = 0  # calls waiting out a rate limit (429) before their next attempt
+    backoff_left_s: float = 0.0  # the longest of those waits still to go
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +394,8 @@ class _Engine:
         def report() -> None:
             if progress is not None:
                 lowered = throttle is not None and throttle.limit < self._concurrency
-                progress(self._progress(throttle.limit if throttle and lowered else None))
+                waiting = throttle.backing_off() if throttle is not None else (0, 0.0)
+                progress(self._progress(throttle.limit if throttle and lowered else None, waiting))
 
         ticker = asyncio.create_task(_tick(report, progress_interval_s)) if progress else None
         pending = iter(self._pending)
@@ -609,10 +613,10 @@ class _Engine:
         if self._cache is not None:
             self._cache.close()
 
-    def _progress(self, limit: int | None) -> Progress:
+    def _progress(self, limit: int | None, waiting: tuple[int, float] = (0, 0.0)) -> Progress:
         elapsed = time.monotonic() - self._started
         return Progress(
-            self._done, len(self._items), self._cache_hits, self._errors, elapsed, limit
+            self._done, len(self._items), self._cache_hits, self._errors, elapsed, limit, *waiting
         )
 
     def _cache_miss(self) -> CacheMiss:
@@ -625,6 +629,10 @@ class _Engine:
     # ----------------------------------------------------------------------- accounting
 
     def _cost(self, request: ChatRequest, completion: Completion) -> float | None:
+        """What the provider said the call cost (a LiteLLM proxy does), else the price table's
+        price of its usage; None when neither knows."""
+        if completion.cost_usd is not None:
+            return completion.cost_usd
         return cost_usd(request.model, completion.usage, self._prices)
 
     def _estimate(self, request: ChatRequest, unpriced: set[str]) -> float:
@@ -685,24 +693,37 @@ def _judge_request(item: _Item, spec: ScorerSpec, output: str) -> ChatRequest:
     )
 
 
+def check_scorer_values(plan: Plan) -> None:
+    """Render every scorer value of the plan as a run does before its first call: raises the
+    run's TemplateError (a column the dataset lacks, a bad regex), for `llm-gate check`."""
+    items = [
+        _Item(0, suite, run, "", ())
+        for suite in plan.suites
+        for run in suite.runs
+        if not run.repeat
+    ]
+    _render_values(items)
+
+
 def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, str]]:
     """Render every scorer value for every case before spending anything on calls.
 
     Keyed by (suite, side, case id), then metric: repeats share their row, and a case's row may
-    differ between the sides when the dataset changed (when it did not, the head side reuses
-    the base side's rendering).
+    differ between the sides when the dataset changed (when it did not, the base side reuses
+    the head side's rendering). The head side goes first, so an error names the case as the
+    pull request has it, as `llm-gate check` (which reads the working tree) does.
     """
     rendered: dict[tuple[str, str, str], dict[str, str]] = {}
-    base_variables: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in items:
+    head_variables: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in sorted(items, key=lambda i: i.run.side != "head"):
         suite, run = item.suite, item.run
         row = (suite.name, run.side, run.case_id)
         if row in rendered:
             continue
-        if run.side == "base":
-            base_variables[(suite.name, run.case_id)] = run.variables
-        elif base_variables.get((suite.name, run.case_id)) == run.variables:
-            rendered[row] = rendered[(suite.name, "base", run.case_id)]
+        if run.side == "head":
+            head_variables[(suite.name, run.case_id)] = run.variables
+        elif head_variables.get((suite.name, run.case_id)) == run.variables:
+            rendered[row] = rendered[(suite.name, "head", run.case_id)]
             continue
         values: dict[str, str] = {}
         for spec in suite.scorers:

@@ -63,6 +63,41 @@ class Git:
             raise GitError(f"git merge-base: {_first_error_line(result.stderr)}")
         raise GitError(f"commits {_short(a)} and {_short(b)} share no history")
 
+    def local_base(self) -> tuple[str, str]:
+        """The ref a local run compares against when none is given, and why that one.
+
+        The current branch's upstream when it tracks another branch (`git checkout -b fix
+        origin/main`), else the default branch: `origin/HEAD`, then `origin/main`,
+        `origin/master`, `main`, `master`. A branch's own copy on the remote
+        (`origin/fix` for `fix`) is not a base: it holds the change itself.
+        """
+        branch = self._output(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        upstream = self._output(
+            ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]
+        )
+        # `branch.<name>.merge` is the upstream's own name (`refs/heads/feature/x`), which
+        # `origin/feature/x` alone does not tell apart from the remote's name
+        merges = self._output(["config", "--get", f"branch.{branch}.merge"]) if branch else None
+        if upstream and merges and merges != f"refs/heads/{branch}":
+            return upstream, "the upstream of the current branch"
+        remote_head = self._output(
+            ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]
+        )
+        candidates = [remote_head] if remote_head else []
+        for name in (*candidates, "origin/main", "origin/master", "main", "master"):
+            if self._commit(name) is not None:
+                return name, "the default branch"
+        raise GitError(
+            "no base to compare against: the current branch has no upstream and there is no "
+            "origin/HEAD, main or master; pass --base REF (e.g. --base origin/develop)"
+        )
+
+    def _output(self, args: Sequence[str]) -> str | None:
+        """The first line git prints for `args`, or None when it fails."""
+        result = self._run(args, ok=(0, 1, 128))
+        text = os.fsdecode(result.stdout).strip()
+        return text if result.returncode == 0 and text else None
+
     def is_shallow(self) -> bool:
         """True when the checkout holds only part of the history (`fetch-depth` above 0)."""
         out = self._run(["rev-parse", "--is-shallow-repository"]).stdout
@@ -190,13 +225,26 @@ class Git:
             result = subprocess.run(
                 command, cwd=self.workdir, input=stdin, capture_output=True, env=env, check=False
             )
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            # subprocess raises the same error for a missing working directory as for a
+            # missing git: tell them apart, the directory is the likelier mistake
+            if not self.workdir.is_dir():
+                raise GitError(_no_checkout(self.workdir)) from None
             raise GitError("git is not installed (or not on PATH)") from None
-        except NotADirectoryError:
-            raise GitError(f"{self.workdir}: not a directory") from None
         if result.returncode not in ok:
             raise GitError(f"git {args[0]}: {_first_error_line(result.stderr)}")
         return result
+
+
+def _no_checkout(workdir: Path) -> str:
+    shown = str(workdir)
+    if not workdir.is_absolute():
+        shown += f" (relative to {Path.cwd()})"
+    what = "not a directory" if workdir.exists() else "no such directory"
+    return (
+        f"{shown}: {what}; the checkout must be there (GITHUB_WORKSPACE, when set, must be "
+        "the absolute path of the checkout)"
+    )
 
 
 def _parse_name_status(out: bytes) -> list[Change]:

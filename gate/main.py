@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.cache import ResponseCache
 from gate.config import GateConfig, parse_config
-from gate.detect import detect_changes, possibly_relevant, referenced_paths
+from gate.detect import check_values, detect_changes, possibly_relevant, referenced_paths
 from gate.errors import (
     CannotPublish,
     ConfigError,
@@ -29,6 +29,13 @@ from gate.errors import (
 )
 from gate.escape import escape_plain
 from gate.evaluate import Estimate, evaluate
+from gate.evidence import (
+    JUNIT_NAME,
+    REPORT_NAME,
+    RESULTS_NAME,
+    atomic_write,
+    results_json,
+)
 from gate.git import Git
 from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, Side, Verdict
 from gate.plan import build_plan, check_suite_names, select_suites
@@ -53,6 +60,7 @@ class Outcome:
     results: Results | None
     comparison: Comparison | None
     report: Report
+    info: RunInfo
 
 
 # --------------------------------------------------------------------------- the shared pipeline
@@ -79,7 +87,8 @@ def evaluate_change(
     base_sha = git.resolve(base_rev)
     head = head_sha or git.resolve("HEAD")
     base_config = _load_base_config(git, base_sha, config_path, console)
-    changed = git.changed_files(base_sha, None)
+    ours = _own_directories(settings, git)
+    changed = [c for c in git.changed_files(base_sha, None) if not c[1].startswith(ours)]
     paths = referenced_paths(config) | (referenced_paths(base_config) if base_config else set())
     paths |= {config_path}
     files: dict[Side, dict[str, str | None]] = {
@@ -94,7 +103,7 @@ def evaluate_change(
         from gate.render import render_report
 
         report = render_report(None, changes, {}, info)
-        return Outcome(changes, None, None, None, report)
+        return Outcome(changes, None, None, None, report, info)
     if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
         from gate.render import render_report
 
@@ -103,7 +112,7 @@ def evaluate_change(
             "secrets; the job summary says how to evaluate it safely"
         )
         report = render_report(None, changes, {}, info, fork_repo=fork_repo)
-        return Outcome(changes, None, None, None, report)
+        return Outcome(changes, None, None, None, report, info)
     plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
     results = _evaluate(settings, console, config, plan)
     # numpy, jinja2 and tabulate: imported after the calls (on a thread during them, see _evaluate)
@@ -112,7 +121,48 @@ def evaluate_change(
 
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
-    return Outcome(changes, plan, results, comparison, report)
+    return Outcome(changes, plan, results, comparison, report, info)
+
+
+OWN_DIRECTORY = ".llm-gate/"  # the cache's and a local run's results' default home
+
+
+def _own_directories(settings: Settings, git: Git) -> tuple[str, ...]:
+    """What llm-gate writes inside the checkout (`.llm-gate/`, `cache-dir`, `results-dir`), as
+    repository-relative prefixes: its own files never count as part of a change."""
+    root = git.workdir.resolve()
+    prefixes = [OWN_DIRECTORY]
+    for directory in (settings.cache_dir, settings.results_dir):
+        if not directory:
+            continue
+        path = Path(directory).resolve()  # as the cache and the report files open it
+        if path != root and path.is_relative_to(root):
+            prefixes.append(path.relative_to(root).as_posix() + "/")
+    return tuple(prefixes)
+
+
+def check_working_tree(settings: Settings, git: Git) -> tuple[GateConfig, Plan]:
+    """Everything a run would find wrong before its first call, for `llm-gate check`: the
+    config, every file it references (datasets, prompts, rubrics, `{file, key}` values, tools),
+    every prompt and scorer template rendered for every case. The same functions as a run, so
+    the same one-line errors; nothing is sent and no key is needed."""
+    from gate.evaluate import check_scorer_values
+
+    config = _load_config(git, None, settings.config)
+    check_suite_names(config, settings.suite_filter)
+    names = settings.suite_filter or tuple(sorted(config.suites))
+    files = _read_files(git, None, referenced_paths(config) | {settings.config}, strict=True)
+    check_values(config, settings.config, files)
+    # the head side alone: a base side without the files is simply new, never an error
+    plan = build_plan(
+        config,
+        None,
+        names,
+        {"base": {}, "head": files},
+        default_base_url=settings.openai_base_url,
+    )
+    check_scorer_values(plan)
+    return config, plan
 
 
 def calibrate_working_tree(
@@ -321,7 +371,7 @@ def _gate(
     if target.note:
         console.info(f"llm-gate: {target.note}")
     github = _github(settings, github_factory, console)
-    refusals = Refusals(console, fork=target.fork)
+    refusals = Refusals(console, fork=target.fork, summary_path=settings.github_step_summary)
     status = StatusReporter(
         github, console, target.head_sha if target.status else None, settings, refusals
     )
@@ -333,8 +383,9 @@ def _gate(
         base_ref=target.base_label,
         head_ref=target.head_label,
     )
+    evaluated: Outcome | None = None
     try:
-        git = Git(settings.workspace)
+        git = Git(_checkout(settings))
         try:
             base_rev = _base_commit(git, target)
         except GitError as exc:
@@ -350,6 +401,7 @@ def _gate(
                 fork_repo=(target.head_repo or "") if target.fork else None,
             )
             report = outcome.report
+            evaluated = outcome
     except GateError as exc:
         console.error(str(exc))
         report = render_report(None, None, {}, info, error=str(exc))
@@ -358,12 +410,26 @@ def _gate(
         write_outputs(settings.github_output, {"verdict": Verdict.ERROR.value})
         raise
     try:
-        publish(report, settings, console, github, target, refusals)
+        publish(report, settings, console, github, target, refusals, outcome=evaluated)
     finally:
         state, description = status_for(report, settings.fail_on)
         status.post(state, description)
         refusals.report()
     return exit_code(report.verdict, settings.fail_on)
+
+
+def _checkout(settings: Settings) -> Path:
+    """The workspace, which must be a directory (a relative GITHUB_WORKSPACE is read from the
+    current directory, where it is rarely what was meant)."""
+    workspace = settings.workspace
+    if workspace.is_dir():
+        return workspace
+    raw = settings.github_workspace or "."
+    relative = "" if Path(raw).is_absolute() else f", read relative to {Path.cwd()}"
+    raise GitError(
+        f"GITHUB_WORKSPACE '{raw}': no such directory{relative}; it must be the absolute path "
+        "of the checkout (the runner sets it; do not override it in `env:`)"
+    )
 
 
 def _report_from_pr_files(
@@ -435,25 +501,48 @@ def _github(settings: Settings, factory: Callable[[Settings], Any] | None, conso
 
 
 class Refusals:
-    """The writes GitHub refused for a missing permission, reported once, in one line, at the end
-    (a read-only token is refused the status and the comment: one line names both entries)."""
+    """The writes GitHub refused, reported at the end: a missing permission in one line (a
+    read-only token is refused the status and the comment: one line names both entries), and
+    every failure to post, in the log and in the job summary too, where people look for the
+    report when the comment or the status is not there."""
 
-    def __init__(self, console: Console, *, fork: bool = False):
+    def __init__(
+        self, console: Console, *, fork: bool = False, summary_path: str | None = None
+    ) -> None:
         self.console = console
         self.fork = fork
+        self.summary_path = summary_path
         self.permissions: list[str] = []
+        self.failures: list[str] = []  # already warned about in the log
 
     def add(self, exc: MissingPermission) -> None:
         if exc.permission not in self.permissions:
             self.permissions.append(exc.permission)
 
-    def report(self) -> None:
-        if not self.permissions:
-            return
-        from gate.github import missing_permissions_message
+    def failed(self, what: str, exc: CannotPublish) -> None:
+        """A write that failed for another reason (a 403 of a rule, a 422, GitHub down)."""
+        message = f"could not post the {what}: {exc}"
+        self.console.warning(f"{message}; the full report is in the job summary")
+        self.failures.append(message)
 
-        self.console.warning(missing_permissions_message(self.permissions, fork=self.fork))
+    def report(self) -> None:
+        lines = list(self.failures)
+        if self.permissions:
+            from gate.github import missing_permissions_message
+
+            message = missing_permissions_message(self.permissions, fork=self.fork)
+            self.console.warning(message)
+            lines.insert(0, message)
+        if lines:
+            from gate.escape import escape_inline
+
+            items = "".join(f"\n- {escape_inline(line, 1_000)}" for line in lines)
+            append_summary(
+                self.summary_path,
+                f"\n\n#### ⚠️ llm-gate could not post everything\n{items}\n",
+            )
         self.permissions = []
+        self.failures = []
 
 
 class StatusReporter:
@@ -489,7 +578,7 @@ class StatusReporter:
             self.refused = True
             self.refusals.add(exc)
         except CannotPublish as exc:
-            self.console.warning(str(exc))
+            self.refusals.failed(f"`{state}` commit status", exc)
 
 
 def status_for(report: Report, fail_on: str) -> tuple[str, str]:
@@ -521,28 +610,42 @@ def publish(
     github: Any,
     target: GateTarget,
     refusals: Refusals | None = None,
+    *,
+    outcome: Outcome | None = None,
 ) -> None:
     """Write the report files, outputs and job summary, then the sticky comment.
 
-    The report, the JSON results and, for a pull request, the manifest that `mode: publish`
-    posts from go to `results-dir` (the directory the two-workflow pattern uploads).
+    The report, the JSON results, the JUnit XML (of `outcome`, when the run evaluated) and,
+    for a pull request, the manifest that `mode: publish` posts from go to `results-dir` (the
+    directory the two-workflow pattern uploads).
     """
     from gate.artifact import MANIFEST_NAME, build_manifest
+    from gate.junit import render_junit
 
-    report_dir = settings.results_path
-    report_dir.mkdir(parents=True, exist_ok=True)
-    report_path = report_dir / "llm-gate-report.md"
-    results_path = report_dir / "llm-gate-results.json"
-    _atomic_write(report_path, report.summary)
-    _atomic_write(
-        results_path,
-        json.dumps(report.results, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-    )
-    if target.pr_number is not None:
-        manifest = build_manifest(
-            report, pr_number=target.pr_number, head_sha=target.head_sha, config=settings.config
-        )
-        _atomic_write(report_dir / MANIFEST_NAME, manifest)
+    paths = {"report-path": "", "results-path": "", "junit-path": ""}
+    # results-dir lies in the workspace: a workspace that is not there (the report's error
+    # says so) gets no files, rather than a directory tree made where it should have been.
+    if settings.workspace.is_dir():
+        report_dir = settings.results_path
+        report_dir.mkdir(parents=True, exist_ok=True)
+        written = {
+            "report-path": (report_dir / REPORT_NAME, report.summary),
+            "results-path": (report_dir / RESULTS_NAME, results_json(report)),
+            "junit-path": (
+                report_dir / JUNIT_NAME,
+                render_junit(None, None)
+                if outcome is None
+                else render_junit(outcome.comparison, outcome.results),
+            ),
+        }
+        for output, (path, text) in written.items():
+            atomic_write(path, text)
+            paths[output] = settings.output_path(path)
+        if target.pr_number is not None:
+            manifest = build_manifest(
+                report, pr_number=target.pr_number, head_sha=target.head_sha, config=settings.config
+            )
+            atomic_write(report_dir / MANIFEST_NAME, manifest)
     append_summary(settings.github_step_summary, report.summary)
     comment_url = ""
     if github is not None and settings.comment == "update" and target.comments:
@@ -551,11 +654,12 @@ def publish(
         settings.github_output,
         {
             "verdict": report.verdict.value,
-            "report-path": settings.output_path(report_path),
-            "results-path": settings.output_path(results_path),
+            "report-path": paths["report-path"],
+            "results-path": paths["results-path"],
             "comment-url": comment_url,
             "regressions": str(report.regressions),
             "regressed-cases": str(report.regressed_cases),
+            "junit-path": paths["junit-path"],
         },
     )
     annotate(report, console)
@@ -615,7 +719,7 @@ def _post_comment(
         (refusals or Refusals(console)).add(exc)
         return None
     except CannotPublish as exc:
-        console.warning(f"{exc}; the full report is in the job summary")
+        (refusals or Refusals(console)).failed("PR comment", exc)
         return None
 
 
@@ -674,7 +778,7 @@ def run_publish(
             "input `github-token`: `mode: publish` needs a token with `pull-requests: write` "
             "and `statuses: write` to post the results"
         )
-    refusals = Refusals(console)
+    refusals = Refusals(console, summary_path=settings.github_step_summary)
     status = StatusReporter(
         github, console, source.head_sha, settings, refusals, target_url=source.run_url
     )
@@ -836,9 +940,3 @@ def _untrusted_fork_change(github: Any, number: int) -> str | None:
 
 def _existing(settings: Settings, path: Path) -> str:
     return settings.output_path(path) if path.is_file() and not path.is_symlink() else ""
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -377,6 +377,15 @@ class OpsCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorKind:
+    """One kind of case error in a suite: how many runs had it, and the first one's message."""
+
+    label: str  # "calls failed", "judge answers had no score", ...
+    count: int
+    first: str
+
+
+@dataclass(frozen=True, slots=True)
 class SuiteComparison:
     suite: str
     verdict: Verdict
@@ -386,6 +395,7 @@ class SuiteComparison:
     checks: tuple[OpsCheck, ...]
     error_rate: dict[Side, float]
     note: str = ""
+    errors: tuple[ErrorKind, ...] = ()  # why case runs failed, by kind (gate/failures.py)
 
 
 @dataclass(frozen=True, slots=True)

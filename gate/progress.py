@@ -82,6 +82,9 @@ def progress_line(p: Progress) -> str:
     """`llm-gate: 1,234/2,000 case runs, 12 from cache, 0 errors, 3.1 s, 398.1/s`."""
     rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
     limited = f", rate-limited to {p.limit} calls in flight" if p.limit is not None else ""
+    if p.backing_off:
+        calls = "1 call" if p.backing_off == 1 else f"{p.backing_off:,} calls"
+        limited += f", {calls} waiting out a rate limit (up to {p.backoff_left_s:.0f} s more)"
     return (
         f"llm-gate: {p.done:,}/{p.total:,} case runs, {p.cache_hits:,} from cache, "
         f"{p.errors:,} errors, {p.elapsed_s:.1f} s, {rate:.1f}/s{limited}"
@@ -93,6 +96,8 @@ def bar_line(p: Progress) -> str:
     filled = BAR_WIDTH * p.done // p.total if p.total else BAR_WIDTH
     rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
     limited = f"  limit {p.limit}" if p.limit is not None else ""
+    if p.backing_off:
+        limited += f"  {p.backing_off} waiting out 429s ({p.backoff_left_s:.0f} s)"
     return (
         f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {p.done:,}/{p.total:,}  "
         f"{p.cache_hits:,} cached  {p.errors:,} errors  {p.elapsed_s:.1f} s  {rate:.0f}/s{limited}"

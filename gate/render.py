@@ -37,6 +37,7 @@ from gate.escape import (
     neutralise_commands,
     normalize_text,
 )
+from gate.failures import describe as describe_errors
 from gate.models import (
     Annotation,
     CallStats,
@@ -1037,6 +1038,7 @@ class _SuiteView:
     cases_table: str
     cases: list[_CaseView] = field(default_factory=list)  # with inputs and outputs
     explanations: list[str] = field(default_factory=list)  # markdown, escaped: what it means
+    errors: list[str] = field(default_factory=list)  # why case runs failed, one per kind
 
 
 def cases_needed(m: MetricComparison) -> int | None:
@@ -1135,6 +1137,7 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
         ),
         cases=[_case_view(case, suite.kinds) for case in shown] if limits.details else [],
         explanations=_explanations(suite, facts),
+        errors=[describe_errors(kind) for kind in c.errors],
     )
 
 
@@ -1375,6 +1378,7 @@ class _SuiteText:
     cases_total: int
     cases_table: str
     explanations: list[str]
+    errors: list[str] = field(default_factory=list)
 
 
 def _suite_text(suite: _Suite, facts: _Facts) -> _SuiteText:
@@ -1388,6 +1392,7 @@ def _suite_text(suite: _Suite, facts: _Facts) -> _SuiteText:
         ops=_ops_table(c, markdown=False),
         cases_total=len(suite.cases),
         cases_table=_cases_table(suite.cases[: _TERMINAL_LEVEL.cases], suite.kinds, markdown=False),
+        errors=[describe_errors(kind) for kind in c.errors],
     )
 
 

@@ -14,6 +14,7 @@ waiting out a `Retry-After` holds no slot. Single event loop, no threads: no loc
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 
 
@@ -33,6 +34,17 @@ class Throttle:
         self._successes = 0
         self._generation = 0  # bumped by every decrease
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._backing_off: list[float] = []  # when each call waiting out a 429 tries again
+
+    def waiting_out(self, seconds: float) -> None:
+        """A call waits `seconds` for a rate limit before its next attempt (for the progress)."""
+        self._backing_off.append(time.monotonic() + seconds)
+
+    def backing_off(self) -> tuple[int, float]:
+        """How many calls are waiting out a rate limit now, and the longest wait left."""
+        now = time.monotonic()
+        self._backing_off = [t for t in self._backing_off if t > now]
+        return len(self._backing_off), max((t - now for t in self._backing_off), default=0.0)
 
     def __repr__(self) -> str:
         return f"Throttle(limit={self.limit}/{self.ceiling}, in_flight={self.in_flight})"

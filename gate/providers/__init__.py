@@ -21,6 +21,7 @@ class Completion:
     usage: Usage
     latency_ms: float
     finish_reason: str | None = None
+    cost_usd: float | None = None  # what the provider reported it cost (LiteLLM's header)
 
 
 @runtime_checkable

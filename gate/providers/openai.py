@@ -16,6 +16,8 @@ import email.utils
 import json
 import random
 import re
+import socket
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +41,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How hard to try one request. Backoff n waits min(wait_max, initial·2^(n-1) + jitter)."""
+    """How hard to try one request. Backoff n waits min(wait_max, initial·2^(n-1)) + jitter.
+
+    A failure (5xx, a dropped connection) is tried `attempts` times. A rate limit (429) is
+    the provider asking for time, not failing: it is retried past `attempts`, for as long as
+    the waits of that request add up to at most `rate_limit_wait_s` (providers count rate
+    limits per minute, so about a minute outlasts their window).
+    """
 
     attempts: int = 6
     timeout_s: float | None = 180.0  # all attempts of one request together
@@ -48,6 +56,45 @@ class RetryPolicy:
     wait_jitter_s: float = 1.0
     retry_after_max_s: float = 60.0  # a longer Retry-After is capped to this
     retry_after_jitter_s: float = 0.25  # spread the workers that were all told "1 s"
+    rate_limit_wait_s: float = 60.0  # waits for 429s of one request together, at most
+    rate_limit_attempts: int = 20  # and attempts (a server saying `Retry-After: 0` each time)
+
+
+def next_wait(
+    policy: RetryPolicy,
+    tries: int,
+    waited_s: float,
+    *,
+    rate_limited: bool,
+    retry_after: float | None,
+    jitter: float = 0.0,
+) -> float | None:
+    """The wait before the next attempt, or None to give up (pure: `jitter` in [0, 1) is drawn
+    by the caller). `tries` attempts were made so far, with `waited_s` of waiting between them.
+    """
+    if retry_after is not None:
+        wait = min(retry_after, policy.retry_after_max_s) + jitter * policy.retry_after_jitter_s
+    else:
+        exponential = policy.wait_initial_s * 2 ** (tries - 1)
+        wait = min(policy.wait_max_s, exponential) + jitter * policy.wait_jitter_s
+    if not rate_limited:
+        return wait if tries < policy.attempts else None
+    if tries >= policy.rate_limit_attempts:
+        return None
+    left = policy.rate_limit_wait_s - waited_s
+    if left < min(wait, policy.wait_initial_s):
+        return None  # the window is spent (a last wait shorter than the first is not worth it)
+    return min(wait, left)
+
+
+def rate_limit_schedule(policy: RetryPolicy) -> list[float]:
+    """The waits of a request that is answered 429 without Retry-After every time (no
+    jitter): what `next_wait` gives, attempt after attempt, until it gives up."""
+    waits: list[float] = []
+    while (wait := next_wait(policy, len(waits) + 1, sum(waits), rate_limited=True,
+                             retry_after=None)) is not None:  # fmt: skip
+        waits.append(wait)
+    return waits
 
 
 def base_url_from_env(environ: Mapping[str, str]) -> str:
@@ -97,12 +144,60 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
 
 
 class _RetryableStatus(Exception):
-    """An HTTP status worth retrying (carries the server's Retry-After, if any)."""
+    """An HTTP status worth retrying (carries the server's Retry-After and message, if any)."""
 
-    def __init__(self, status: int, retry_after: float | None) -> None:
+    def __init__(self, status: int, retry_after: float | None, detail: str = "") -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
         self.retry_after = retry_after
+        self.detail = detail
+
+
+class _Backoff:
+    """The retry state of one request: attempts so far and the time waited between them; a
+    wait for a rate limit is told to the throttle, for the progress line."""
+
+    def __init__(self, policy: RetryPolicy, throttle: Throttle | None) -> None:
+        self.policy = policy
+        self.throttle = throttle
+        self.started = time.monotonic()
+        self.tries = 0
+        self.waited = 0.0
+
+    def wait_for(self, exc: Exception) -> float | None:
+        """The wait before retrying after `exc`, or None when it is not worth another try."""
+        if isinstance(exc, _RetryableStatus):
+            rate_limited, retry_after = exc.status == 429, exc.retry_after
+        elif isinstance(exc, httpx.TransportError) and not isinstance(
+            exc, httpx.UnsupportedProtocol | httpx.InvalidURL
+        ):
+            rate_limited, retry_after = False, None
+        else:
+            return None
+        wait = next_wait(
+            self.policy,
+            self.tries,
+            self.waited,
+            rate_limited=rate_limited,
+            retry_after=retry_after,
+            jitter=random.random(),
+        )
+        timeout = self.policy.timeout_s
+        if wait is None or (
+            timeout is not None and time.monotonic() - self.started + wait >= timeout
+        ):
+            return None
+        self.waited += wait
+        return wait
+
+    def hook(self, exc: Exception) -> bool | float:
+        """stamina's `on`: False stops, a number is the wait (stamina counts no attempts)."""
+        wait = self.wait_for(exc)
+        if wait is None:
+            return False
+        if self.throttle is not None and isinstance(exc, _RetryableStatus) and exc.status == 429:
+            self.throttle.waiting_out(wait)
+        return wait
 
 
 class OpenAIProvider:
@@ -141,20 +236,19 @@ class OpenAIProvider:
         """Send one request, retrying transient failures; raise ProviderUnavailable at the end."""
         url = chat_completions_url(request.base_url or self._base_url)
         body = json.dumps(request.payload(), ensure_ascii=False).encode()
-        tries = [0]
+        backoff = _Backoff(self._retry, self._throttle)
+        detail = ""
         try:
-            return await self._send(url, body, request.model, tries)
+            return await self._send(url, body, request.model, backoff)
         except _RetryableStatus as exc:
-            what = f"HTTP {exc.status}"
+            what, detail = f"HTTP {exc.status}", exc.detail
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             raise RequestRejected(
                 f"cannot send to {_without_secrets(url)!r}: the base URL (OPENAI_BASE_URL or "
                 "the target's base_url) must be an http:// or https:// URL"
             ) from None
-        except httpx.TimeoutException:
-            what = "timed out"
         except httpx.TransportError as exc:
-            what = f"connection failed ({type(exc).__name__})"
+            what = transport_failure(exc, self._timeout_s())
         except httpx.HTTPError as exc:  # undecodable body, and the like: not worth a retry
             raise BadResponse(
                 self._scrub(
@@ -163,69 +257,46 @@ class OpenAIProvider:
                 )
             ) from None
         where = httpx.URL(url).host
+        waited = f", {backoff.waited:.0f} s of waiting" if backoff.waited >= 1 else ""
+        said = f': the provider said "{detail}"' if detail else ""
         raise ProviderUnavailable(
             self._scrub(
-                f"{where}: {what} after {_plural(tries[0], 'attempt')} (model {request.model})"
+                f"{where}: {what} after {_plural(backoff.tries, 'attempt')}{waited} "
+                f"(model {request.model}){said}"
             )
         )
 
-    async def _send(self, url: str, body: bytes, model: str, tries: list[int]) -> Completion:
-        """The attempts of one request; `tries[0]` counts them.
+    def _timeout_s(self) -> float | None:
+        timeout = self._client.timeout.read
+        return None if timeout is None else float(timeout)
+
+    async def _send(self, url: str, body: bytes, model: str, backoff: _Backoff) -> Completion:
+        """The attempts of one request; `backoff` counts them and decides the waits.
 
         The first attempt goes out directly: almost every call succeeds at once, and entering
         stamina's retry context costs more per call than the rest of the client's work (a
         tenth of a cold run's wall time at concurrency 32). A retryable failure hands the
-        request to stamina for the remaining attempts on the same schedule: the first retry
-        waits what stamina would have waited (the server's Retry-After, or the initial wait
-        plus jitter), and stamina doubles from there.
+        request to stamina for the remaining attempts, with `next_wait`'s schedule: the
+        server's Retry-After, else exponential backoff with jitter; 429s until the rate-limit
+        window is waited out, other failures until `attempts`.
         """
-        policy = self._retry
-        started = time.monotonic()
-        tries[0] += 1
+        backoff.tries += 1
         try:
             return await self._attempt(url, body, model)
         except Exception as exc:
-            wait = self._backoff_for(exc)
-            if wait is False or policy.attempts < 2:
-                raise
-            if wait is True:
-                wait = min(
-                    policy.wait_max_s,
-                    policy.wait_initial_s + random.uniform(0, policy.wait_jitter_s),
-                )
-            left = (
-                None
-                if policy.timeout_s is None
-                else policy.timeout_s - (time.monotonic() - started)
-            )
-            if left is not None and left <= wait:
+            wait = backoff.hook(exc)
+            if wait is False:
                 raise
         import stamina  # imported with the first retry: most runs never need it
 
-        await asyncio.sleep(wait)
+        await asyncio.sleep(float(wait))
         async for attempt in stamina.retry_context(
-            on=self._backoff_for,
-            attempts=policy.attempts - 1,
-            timeout=None if left is None else left - wait,
-            wait_initial=policy.wait_initial_s * 2,  # stamina's first wait is our second
-            wait_max=policy.wait_max_s,
-            wait_jitter=policy.wait_jitter_s,
+            on=backoff.hook, attempts=None, timeout=None, wait_jitter=0
         ):
             with attempt:
-                tries[0] += 1
+                backoff.tries += 1
                 return await self._attempt(url, body, model)
         raise AssertionError("stamina ends with a return or an exception")  # pragma: no cover
-
-    def _backoff_for(self, exc: Exception) -> bool | float:
-        """stamina's hook: retry or not, and a wait that honours the server's Retry-After."""
-        if isinstance(exc, _RetryableStatus):
-            if exc.retry_after is None:
-                return True  # stamina's exponential backoff with jitter
-            wait = min(exc.retry_after, self._retry.retry_after_max_s)
-            return wait + random.uniform(0, self._retry.retry_after_jitter_s)
-        return isinstance(exc, httpx.TransportError) and not isinstance(
-            exc, httpx.UnsupportedProtocol
-        )
 
     async def _attempt(self, url: str, body: bytes, model: str) -> Completion:
         throttle = self._throttle
@@ -249,7 +320,9 @@ class OpenAIProvider:
         if status == 200:
             return self._completion(response, model, latency_ms)
         if status in RETRY_STATUSES or status >= 500:
-            raise _RetryableStatus(status, parse_retry_after(response.headers))
+            raise _RetryableStatus(
+                status, parse_retry_after(response.headers), _error_message(response)
+            )
         hint = " (check the API key)" if status in (401, 403) else ""
         detail = _error_message(response)
         raise RequestRejected(
@@ -283,12 +356,27 @@ class OpenAIProvider:
             ),
             latency_ms=latency_ms,
             finish_reason=choice.get("finish_reason"),
+            cost_usd=reported_cost(response.headers),
         )
 
     def _scrub(self, text: str) -> str:
         """Defence in depth: a server may echo what it was sent."""
         text = _valid_text(" ".join(text.split()))
         return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def reported_cost(headers: Mapping[str, str]) -> float | None:
+    """The call's cost in USD as a LiteLLM proxy reports it (`x-litellm-response-cost`), when
+    it is a finite number ≥ 0; the proxy knows its aliases' prices, the price table may not.
+    https://docs.litellm.ai/docs/proxy/cost_tracking"""
+    value = headers.get("x-litellm-response-cost")
+    if not value:
+        return None
+    try:
+        cost = float(value)
+    except ValueError:
+        return None
+    return cost if 0 <= cost < float("inf") else None
 
 
 def _message_text(message: Mapping[str, Any]) -> str:
@@ -326,13 +414,52 @@ def _render_call(call: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _error_message(response: httpx.Response) -> str:
+    """The provider's own words: `error.message` of a JSON body (OpenAI's and LiteLLM's
+    shape), else the start of a text body (a proxy's "Request timed out"), clipped."""
     try:
         data = response.json()
-        message = data["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        return ""
-    text = " ".join(str(message).split())
+        message = data["error"]["message"] if isinstance(data.get("error"), dict) else data["error"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        message = response.content[:2_000].decode("utf-8", errors="replace")
+        if "<" in message[:100]:  # an HTML error page says nothing a line can hold
+            return ""
+    text = _mask(" ".join(str(message).split()))
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+# Key-like strings a provider may echo back (its own keys, a proxy's, a bearer token).
+_KEY_LIKE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+\S+")
+
+
+def _mask(text: str) -> str:
+    return _KEY_LIKE.sub("***", text)
+
+
+def transport_failure(exc: httpx.TransportError, timeout_s: float | None) -> str:
+    """What went wrong under a failed request, in a person's words. The aiohttp transport
+    reports every failure to connect as httpx.ConnectTimeout: the cause says which it was."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for error in chain:
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused (is the server running, on that port?)"
+        if isinstance(error, socket.gaierror):
+            return "cannot resolve the host name"
+        if isinstance(error, ssl.SSLError):
+            return f"TLS handshake failed ({error.reason or type(error).__name__})"
+        if isinstance(error, ConnectionResetError):
+            return "connection reset by the server"
+    within = f" within {timeout_s:g} s" if timeout_s is not None else ""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"could not connect{within}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer{within} (timed out)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without an answer"
+    return f"connection failed ({type(exc).__name__}: {_mask(' '.join(str(exc).split()))[:200]})"
 
 
 def _without_secrets(url: str) -> str:

@@ -109,6 +109,7 @@ def test_every_output_uses_the_multiline_delimiter_syntax(tmp_path: Path) -> Non
         "comment-url",
         "regressions",
         "regressed-cases",
+        "junit-path",
     ]
     assert len({delimiter for _, delimiter, _ in blocks}) == len(blocks)
     assert run.outputs["verdict"] == "skipped"

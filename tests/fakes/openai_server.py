@@ -67,7 +67,9 @@ class FakeOpenAI:
     `drop_every`th closes the connection unanswered. `script` lists faults (see FAULTS) for the
     next calls, before any of those; `down` answers everything with 503; above
     `max_in_flight` concurrent requests the server answers 429. `error_retry_after` (None: no
-    header) is the `Retry-After` of the 500 and 503 answers, as servers that shed load send.
+    header) is the `Retry-After` of the 500 and 503 answers, as servers that shed load send;
+    `error_text` makes their body that plain text. `response_cost` is sent with every answer
+    as LiteLLM's `x-litellm-response-cost` header.
     """
 
     def __init__(
@@ -86,6 +88,8 @@ class FakeOpenAI:
         down: bool = False,
         max_in_flight: int | None = None,
         script: list[str] | None = None,
+        error_text: str | None = None,
+        response_cost: str | None = None,
     ) -> None:
         self.latency_s = latency_s
         self.responder = responder
@@ -100,6 +104,8 @@ class FakeOpenAI:
         self.down = down
         self.max_in_flight = max_in_flight
         self.script = list(script or [])
+        self.error_text = error_text  # the plain-text body of 500 and 503 answers (a proxy's)
+        self.response_cost = response_cost  # sent as x-litellm-response-cost, as LiteLLM does
         for fault in self.script:
             if fault not in FAULTS:
                 raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
@@ -220,6 +226,10 @@ class FakeOpenAI:
             sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
             return _error(401, f"Incorrect API key provided: {sent}.")
         retry = {"Retry-After": self.error_retry_after} if self.error_retry_after else None
+        if fault in ("500", "503") and self.error_text is not None:
+            return web.Response(
+                status=int(fault), text=self.error_text, content_type="text/plain", headers=retry
+            )
         if fault == "503":
             return _error(503, "The server is overloaded or not ready yet.", retry)
         if fault == "429":
@@ -245,7 +255,8 @@ class FakeOpenAI:
         answer = self.responder(body)
         data = answer if isinstance(answer, dict) else chat_response(body, answer)
         self.answered.append(body)
-        return web.json_response(data)
+        cost = {"x-litellm-response-cost": self.response_cost} if self.response_cost else None
+        return web.json_response(data, headers=cost)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:

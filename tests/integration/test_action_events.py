@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from gate.errors import CannotPublish
 from gate.github import StickyComment
 from gate.main import run_action
 from gate.render import comment_marker
@@ -322,6 +323,51 @@ def test_read_only_token_is_one_line_and_the_same_verdict(
     ]
     assert "| contains" in result.summary and "Traceback" not in result.stderr
     assert harness.github.statuses == [] and harness.github.comments == []
+    # the job summary, where people look when the comment is not there, says it too
+    assert result.summary.endswith(
+        "\n\n#### ⚠️ llm-gate could not post everything\n\n- GitHub refused to post the report "
+        "(403 Resource not accessible by integration): add &#96;permissions: {pull-requests: "
+        "write, statuses: write}&#96; to the workflow job (fork PRs get a read-only token); the "
+        "full report is in the job summary\n"
+    )
+
+
+class RefusingGitHub(MemoryGitHub):
+    """GitHub refusing the comment and the status for reasons other than permissions."""
+
+    def create_comment(self, pr_number: int, body: str) -> StickyComment:
+        raise CannotPublish(
+            "GitHub refused to create the comment on PR #42 (403: blocked by a rule)"
+        )
+
+    def set_status(
+        self, sha: str, state: str, description: str, context: str, target_url: str | None
+    ) -> None:
+        if state != "pending":
+            raise CannotPublish("GitHub refused the status (422: No commit found for SHA)")
+        super().set_status(sha, state, description, context, target_url)
+
+
+def test_a_failure_to_post_goes_into_the_job_summary_too(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """A 403 on the comment and a 422 on the status: warnings in the log and a section in the
+    job summary naming both; the verdict and exit code stay the gate's."""
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+    harness.github = RefusingGitHub(pull_heads={PR: repo.head_sha})
+
+    result = harness.run(repo, "pull_request", pr_event(repo))
+
+    assert result.code == 1 and result.outputs["verdict"] == "fail"
+    assert result.outputs["comment-url"] == ""
+    section = result.summary.split("#### ⚠️ llm-gate could not post everything\n", 1)[1]
+    assert section == (
+        "\n- could not post the PR comment: GitHub refused to create the comment on PR #\u200d42 "
+        "(403: blocked by a rule)"
+        "\n- could not post the &#96;failure&#96; commit status: GitHub refused the status (422: "
+        "No commit found for SHA)\n"
+    )
+    assert len(warnings(result)) == 2 and "403: blocked by a rule" in warnings(result)[0]
 
 
 # --------------------------------------------------------------------------- races
@@ -544,3 +590,46 @@ def test_shallow_checkout_of_a_relevant_change_asks_for_the_history(
     errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and "fetch-depth: 0" in errors[0]
     assert harness.openai.requests == []
+
+
+def test_a_relative_workspace_that_is_not_there_is_named(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """A relative GITHUB_WORKSPACE that names no directory is reported as that, not as a
+    missing git."""
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+
+    result = harness.run(repo, "pull_request", pr_event(repo), github_workspace="no/such/dir")
+
+    assert result.code == 1 and result.outputs["verdict"] == "error"
+    assert "GITHUB_WORKSPACE 'no/such/dir': no such directory, read relative to" in result.stdout
+    assert "git is not installed" not in result.stdout + result.stderr
+    assert states(harness.github, repo.head_sha)[-1] == "error"
+    assert not Path("no").exists(), "publishing made the missing workspace"
+
+
+def test_the_action_writes_junit_into_the_results_dir(
+    harness: Harness, repo: PullRequestRepo
+) -> None:
+    """`junit-path` names JUnit XML in results-dir: a test case per case and gating metric, a
+    failure for each case that regressed; a skipped run leaves an empty, valid document."""
+    import xml.etree.ElementTree as ET
+
+    repo.open_pull_request({"prompts/system.md": BAD_SYSTEM + "\n"})
+    harness.github.pull_heads[PR] = repo.head_sha
+
+    result = harness.run(repo, "pull_request", pr_event(repo))
+
+    path = repo.root / result.outputs["junit-path"]  # relative to the workspace, as all paths
+    assert path == result.results_dir / "llm-gate-junit.xml"
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites" and root.get("tests") == "60"
+    assert root.get("failures") == "60"  # every case regressed on both metrics
+    names = {case.get("classname") for case in root.iter("testcase")}
+    assert names == {"support.contains", "support.judge"}
+
+    repo.open_pull_request({"README.md": "docs\n"})
+    harness.github.pull_heads[PR] = repo.head_sha
+    skipped = harness.run(repo, "pull_request", pr_event(repo))
+    empty = ET.parse(repo.root / skipped.outputs["junit-path"]).getroot()
+    assert skipped.outputs["verdict"] == "skipped" and empty.get("tests") == "0"

@@ -319,7 +319,7 @@ def test_provider_down_stops_early_with_the_count(tmp_path: Path) -> None:
 def test_missing_column_fails_before_any_call(tmp_path: Path) -> None:
     """A scorer template that needs an absent column is a TemplateError before spending."""
     scorer = ScorerSpec(name="exact", type="exact", value="{{ answer }}")
-    expected = "suite 'math', base case 'c0': scorer 'exact'"
+    expected = "suite 'math', head case 'c0': scorer 'exact'"  # the PR's side first
     with FakeOpenAI(responder=answer) as server, pytest.raises(TemplateError, match=expected):
         run(server, make_plan(server.url, scorers=(scorer,)), ResponseCache(tmp_path))
     assert server.calls == 0
@@ -383,3 +383,47 @@ def test_the_key_never_reaches_the_cache(tmp_path: Path) -> None:
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert files
     assert not [f for f in files if KEY.encode() in f.read_bytes()]
+
+
+def test_calls_waiting_out_a_rate_limit_show_in_the_progress(tmp_path: Path) -> None:
+    """While a call backs off after a 429 (no Retry-After), the progress says so."""
+    from gate.progress import progress_line
+    from gate.throttle import Throttle
+
+    patient = RetryPolicy(attempts=2, wait_initial_s=0.2, wait_max_s=0.2, wait_jitter_s=0)
+    seen: list[Progress] = []
+    with FakeOpenAI(responder=answer, script=["429"] * 3, retry_after=None) as server:
+
+        async def main() -> Results:
+            throttle = Throttle(2)
+            async with make_http_client(2, 2.0) as client:
+                provider = OpenAIProvider(KEY, server.url, client, retry=patient, throttle=throttle)
+                return await evaluate_plan(
+                    make_plan(server.url), provider, None, concurrency=2, throttle=throttle,
+                    progress=seen.append, progress_interval_s=0.05,
+                )  # fmt: skip
+
+        results = asyncio.run(main())
+    assert all(row.error is None for row in rows(results))  # 3 429s > attempts: still answered
+    backing = [p for p in seen if p.backing_off]
+    assert backing, "no progress while a call waited out a 429"
+    assert re.search(
+        r", 1 calls? waiting out a rate limit \(up to \d+ s more\)$", progress_line(backing[-1])
+    )
+
+
+def test_a_proxys_reported_cost_is_the_calls_cost(tmp_path: Path) -> None:
+    """A LiteLLM proxy's `x-litellm-response-cost` is each call's cost: a proxy alias needs no
+    `prices:` entry, and a replay from the cache costs the same; a model with a price but no
+    header still uses the price table."""
+    with FakeOpenAI(responder=answer, response_cost="0.00125") as server:
+        first = run(server, make_plan(server.url, model="team-alias"), ResponseCache(tmp_path))
+        again = run(server, make_plan(server.url, model="team-alias"), ResponseCache(tmp_path))
+        calls = server.calls
+    assert all(row.cost_usd == 0.00125 for row in rows(first))
+    assert first.stats["base"].cost_usd == pytest.approx(5 * 0.00125)
+    assert calls == 5  # base and head send the same requests once; the second run is cached
+    assert all(row.cost_usd == 0.00125 and row.cached for row in rows(again))
+    with FakeOpenAI(responder=answer) as server:
+        priced = run(server, make_plan(server.url), None)
+    assert all(row.cost_usd is not None and row.cost_usd != 0.00125 for row in rows(priced))

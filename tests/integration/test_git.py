@@ -285,3 +285,10 @@ def test_worktree_of_the_base_commit(repo: Path, tmp_path: Path) -> None:
     g.remove_worktree(tree)
     assert not tree.exists()
     assert "base-tree" not in git(repo, "worktree", "list")
+
+
+def test_a_missing_checkout_is_not_a_missing_git(tmp_path: Path) -> None:
+    """git run in a directory that is not there names the directory, not the git binary."""
+    with pytest.raises(GitError, match="no such directory") as caught:
+        Git(tmp_path / "gone").resolve("HEAD")
+    assert "not installed" not in str(caught.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,9 @@ from gate.providers.openai import (
     base_url_from_env,
     chat_completions_url,
     make_http_client,
+    next_wait,
     parse_retry_after,
+    rate_limit_schedule,
 )
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -91,7 +94,7 @@ def test_server_errors_are_retried() -> None:
 
 def test_backoff_doubles_from_the_first_retry() -> None:
     """Waits between attempts are initial·2^(n−1): the first retry (made before stamina takes
-    over) waits the initial wait, and stamina's later retries go on doubling from there."""
+    over) waits the initial wait, and the later ones (through stamina) go on doubling."""
     policy = RetryPolicy(attempts=4, wait_initial_s=0.05, wait_max_s=1.0, wait_jitter_s=0.0)
     with FakeOpenAI(script=["500", "500", "500"]) as server:
         started = time.monotonic()
@@ -285,3 +288,103 @@ def test_a_base_url_that_is_not_http_is_rejected_at_once(base_url: str) -> None:
 
     with pytest.raises(RequestRejected, match="must be an http:// or https:// URL"):
         asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- issue 12
+
+
+def test_a_429_without_retry_after_backs_off_for_about_a_minute() -> None:
+    """The default schedule for a request answered 429 without Retry-After every time: waits
+    doubling from 0.5 s up to 20 s, adding up to the 60 s window (past `attempts`), then
+    giving up; a 5xx still stops after `attempts`."""
+    policy = RetryPolicy()
+    waits = rate_limit_schedule(policy)
+    assert waits == [0.5, 1, 2, 4, 8, 16, 20, 8.5]
+    assert sum(waits) == pytest.approx(60) and len(waits) + 1 > policy.attempts
+    failures = [
+        next_wait(policy, n, 0.0, rate_limited=False, retry_after=None) for n in range(1, 7)
+    ]
+    assert failures == [0.5, 1, 2, 4, 8, None]
+    # Retry-After is honoured within the window, and `Retry-After: 0` forever is bounded too
+    assert next_wait(policy, 3, 50.0, rate_limited=True, retry_after=30) == 10
+    assert next_wait(policy, 20, 0.0, rate_limited=True, retry_after=0) is None
+
+
+def test_429s_are_retried_until_the_window_is_waited_out() -> None:
+    """Against a server that answers 429 (no Retry-After) to everything, the request keeps
+    trying past `attempts` until its waits fill the rate-limit window, and the error says so,
+    quoting the provider."""
+    policy = RetryPolicy(
+        attempts=3, wait_initial_s=0.02, wait_max_s=0.1, wait_jitter_s=0, rate_limit_wait_s=0.5
+    )
+    expected = rate_limit_schedule(policy)
+    with FakeOpenAI(script=["429"] * 50, retry_after=None) as server:
+        started = time.monotonic()
+        with pytest.raises(ProviderUnavailable) as caught:
+            complete(server, retry=policy)
+        waited = time.monotonic() - started
+    assert len(expected) + 1 > policy.attempts
+    assert server.calls == len(expected) + 1
+    assert waited >= sum(expected) - 0.01
+    assert str(caught.value) == (
+        f"127.0.0.1: HTTP 429 after {server.calls} attempts (model gpt-4o-mini): the provider "
+        'said "Rate limit reached for requests."'
+    )
+
+
+def test_a_429_then_success_within_the_window() -> None:
+    """Seven 429s in a row (more than `attempts`) and then an answer: the call succeeds."""
+    policy = RetryPolicy(attempts=3, wait_initial_s=0.001, wait_max_s=0.01, wait_jitter_s=0)
+    with FakeOpenAI(script=["429"] * 7, retry_after=None) as server:
+        completion = complete(server, retry=policy)
+    assert completion.text.startswith("echo:") and server.calls == 8
+
+
+def test_a_refused_connection_is_not_a_timeout() -> None:
+    """Nothing listening on the port: `connection refused`, never `timed out`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the call: nobody listens there
+
+    async def main() -> Completion:
+        async with make_http_client(2, 2.0) as client:
+            provider = OpenAIProvider(KEY, f"http://127.0.0.1:{port}/v1", client, retry=FAST)
+            return await provider.complete(REQUEST)
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        asyncio.run(main())
+    message = str(caught.value)
+    assert message.startswith(
+        "127.0.0.1: connection refused (is the server running, on that port?)"
+    )
+    assert "timed out" not in message and "after 3 attempts" in message
+
+
+def test_a_hung_server_is_a_timeout_with_its_limit() -> None:
+    """A server that never answers: `no answer within 0.3 s (timed out)`."""
+    fake = FakeOpenAI(script=["timeout"] * 3, hang_s=3.0)
+    with fake as server, pytest.raises(ProviderUnavailable) as caught:
+        complete(server, timeout_s=0.3)
+    assert "no answer within 0.3 s (timed out) after 3 attempts" in str(caught.value)
+
+
+def test_a_5xx_keeps_the_providers_words_clipped_and_masked() -> None:
+    """The provider's own message survives the retries: a JSON `error.message`, a proxy's plain
+    text ("Request timed out"), with whitespace folded, keys masked, at most 200 characters."""
+    with FakeOpenAI(down=True) as server, pytest.raises(ProviderUnavailable) as caught:
+        complete(server)
+    assert str(caught.value) == (
+        "127.0.0.1: HTTP 503 after 3 attempts (model gpt-4o-mini): the provider said "
+        '"The server is overloaded or not ready yet."'
+    )
+    text = "Request timed out\n\n" + "x" * 500
+    quoted = _quoted(FakeOpenAI(script=["500"] * 3, error_text=text))
+    assert quoted.startswith("Request timed out xxx") and len(quoted) == 200
+    echoed = '{"error": {"message": "bad key sk-proxy-ABCDEF123456 and Bearer ' + KEY + '"}}'
+    assert _quoted(FakeOpenAI(script=["500"] * 3, error_text=echoed)) == "bad key *** and ***"
+
+
+def _quoted(fake: FakeOpenAI) -> str:
+    with fake as server, pytest.raises(ProviderUnavailable) as caught:
+        complete(server)
+    return str(caught.value).split('the provider said "', 1)[1].removesuffix('"')

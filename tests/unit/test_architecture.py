@@ -24,6 +24,8 @@ PURE = [
     "scorers",
     "values",
     "models",
+    "html_report",
+    "junit",
 ]
 FORBIDDEN = {
     "os",

@@ -174,3 +174,44 @@ def test_background_writer_reports_the_first_failure(tmp_path: Path) -> None:
     writer = CacheWriter(ResponseCache(blocker))
     writer.put(REQUEST.key, REQUEST, COMPLETION)
     assert isinstance(writer.close(), CacheUnwritable)
+
+
+def test_a_reported_cost_is_kept(tmp_path: Path) -> None:
+    """A cost the provider reported survives the cache, so a replayed row costs the same."""
+    cache = ResponseCache(tmp_path)
+    priced = Completion("hi", Usage(3, 1), 12.0, "stop", cost_usd=0.00042)
+    cache.put(REQUEST.key, REQUEST, priced)
+    assert ResponseCache(tmp_path).get(REQUEST.key) == priced
+
+
+def test_a_version_2_cache_is_read_and_upgraded_in_place(tmp_path: Path) -> None:
+    """A cache written before costs were kept (actions/cache restores old ones) still answers,
+    with the cost unknown, and gets the column on the first write; nothing is lost."""
+    with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY NOT NULL, request TEXT NOT NULL, "
+            "text TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, "
+            "latency_ms REAL NOT NULL, finish_reason TEXT) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO responses VALUES (?, '{}', 'hi', 3, 1, 123.5, 'stop')", (REQUEST.key,)
+        )
+        db.execute("PRAGMA user_version = 2")
+    assert ResponseCache(tmp_path).get(REQUEST.key) == COMPLETION
+    other = ChatRequest("openai", "", "m", (Message("user", "other"),))
+    cache = ResponseCache(tmp_path)
+    cache.put(other.key, other, COMPLETION)
+    assert cache.get_many([REQUEST.key, other.key]) == {
+        REQUEST.key: COMPLETION,
+        other.key: COMPLETION,
+    }
+    with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (FORMAT_VERSION,)
+
+
+def test_a_new_cache_directory_gets_a_gitignore(tmp_path: Path) -> None:
+    """The cache directory llm-gate creates ignores itself (`*`); an existing one is left be."""
+    ResponseCache(tmp_path / "new" / "cache").put(REQUEST.key, REQUEST, COMPLETION)
+    assert (tmp_path / "new/cache/.gitignore").read_text().splitlines()[-1] == "*"
+    ResponseCache(tmp_path).put(REQUEST.key, REQUEST, COMPLETION)
+    assert not (tmp_path / ".gitignore").exists()

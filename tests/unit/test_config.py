@@ -117,3 +117,54 @@ def test_default_threshold_is_five_percent_of_range() -> None:
     suite = config.suites["bot"]
     assert resolve_threshold(suite, "contains", 1.0).max_drop == 0.05
     assert resolve_threshold(suite, "judge", 4.0).max_drop == 0.2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "default: {max_drop: 0.02}",
+            "default: {max_drop: 5}",
+            "llm-gate.yml:14: suites.bot.thresholds.default.max_drop: 5 is more than the whole "
+            "range of 'contains' (0 to 1); pass rates are fractions: 0.05 = 5 points",
+        ),
+        (
+            "judge: {max_drop: 0.2, min: 3.5}",
+            "judge: {max_drop: 0.2, min: 7}",
+            "llm-gate.yml:15: suites.bot.thresholds.judge.min: 7 is outside the range of 'judge' "
+            "(1 to 5); judge scores are on its 1–5 scale",
+        ),
+        (
+            "judge: {max_drop: 0.2, min: 3.5}",
+            "judge: {max_drop: 6, min: 3.5}",
+            "llm-gate.yml:15: suites.bot.thresholds.judge.max_drop: 6 is more than the whole "
+            "range of 'judge' (1 to 5); judge scores are on its 1–5 scale",
+        ),
+        (
+            "default: {max_drop: 0.02}",
+            "default: {max_drop: 0.02, row_drop: 2}",
+            "llm-gate.yml:14: suites.bot.thresholds.default.row_drop: 2 is more than the whole "
+            "range of 'contains' (0 to 1); pass rates are fractions: 0.05 = 5 points",
+        ),
+        (
+            "default: {max_drop: 0.02}",
+            "default: {max_drop: 0.02, min: 80}",
+            "llm-gate.yml:14: suites.bot.thresholds.default.min: 80 is outside the range of "
+            "'contains' (0 to 1); pass rates are fractions: 0.05 = 5 points",
+        ),
+    ],
+)
+def test_a_threshold_outside_its_metrics_range_names_the_unit(
+    old: str, new: str, expected: str
+) -> None:
+    """`max_drop: 5` meant as 5 %, `min: 7` on a 1–5 judge: an error that says how to write it."""
+    assert _error(VALID.replace(old, new)) == expected
+
+
+def test_a_default_wider_than_a_pass_rate_is_fine_where_a_judge_takes_it() -> None:
+    """`default` is checked only against the metrics it applies to (those without an entry)."""
+    text = VALID.replace("default: {max_drop: 0.02}", "default: {max_drop: 0.5}").replace(
+        "- {type: contains", "- {informational: true, type: contains"
+    )
+    text = text.replace("judge: {max_drop: 0.2, min: 3.5}", "contains: {max_drop: 0.1}")
+    assert parse_config("llm-gate.yml", text).suites["bot"].thresholds.default is not None

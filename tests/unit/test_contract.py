@@ -20,6 +20,7 @@ OUTPUTS = [
     "comment-url",
     "regressions",
     "regressed-cases",
+    "junit-path",
 ]
 
 

@@ -140,12 +140,23 @@ def assert_github_structure(markdown: str, *, relayed_comment: bool = False) -> 
 
 
 def assert_markdown_tables_whole(markdown: str) -> None:
-    """Each table row has as many cell separators as its header (GFM drops extra cells)."""
+    """Each table row has as many cell separators as its header (GFM drops extra cells).
+    Lines inside a fenced code block (a diff) are text, never a table."""
     pipes = None
-    for line in markdown.split("\n"):
+    fence: str | None = None
+    lines = markdown.split("\n")
+    for number, line in enumerate(lines):
+        opening = re.match(r"^(`{3,}|~{3,})", line)
+        if fence is None and opening:
+            fence = opening[1]
+        elif fence is not None and line.startswith(fence) and not line.strip(fence[0]):
+            fence = None
+        if fence is not None:
+            pipes = None
+            continue
         if line.startswith("|"):
             pipes = pipes or line.count("|")
-            assert line.count("|") == pipes, line
+            assert line.count("|") == pipes, "\n".join(lines[max(0, number - 3) : number + 1])
         else:
             pipes = None
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from gate.evaluate import Estimate, Progress
-from gate.progress import ProgressPrinter, estimate_line, progress_line
+from gate.progress import ProgressPrinter, bar_line, estimate_line, progress_line
 from gate.workflow import Console
 
 
@@ -85,6 +86,15 @@ def test_a_lowered_limit_is_named_in_the_line() -> None:
     """A run slowed by the provider's rate limits says so."""
     line = progress_line(progress(100, 2.0, limit=5))
     assert line.endswith(", rate-limited to 5 calls in flight")
+
+
+def test_calls_waiting_out_a_rate_limit_are_named_in_the_line() -> None:
+    """Calls backing off after 429s say how many and how long the longest still waits."""
+    waiting = dataclasses.replace(progress(100, 2.0, limit=5), backing_off=3, backoff_left_s=18.4)
+    assert progress_line(waiting).endswith(
+        ", rate-limited to 5 calls in flight, 3 calls waiting out a rate limit (up to 18 s more)"
+    )
+    assert bar_line(waiting).endswith("limit 5  3 waiting out 429s (18 s)")
 
 
 def test_the_estimate_names_cache_calls_cost_and_budget() -> None:

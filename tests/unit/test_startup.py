@@ -24,6 +24,15 @@ suites:
 """
 
 
+def write_app(root: Path) -> None:
+    """The config and the files it references: `check` reads and renders them all."""
+    (root / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
+    (root / "evals").mkdir()
+    (root / "evals/cases.jsonl").write_text('{"id": "a", "expected": "x"}\n', encoding="utf-8")
+    (root / "prompts").mkdir()
+    (root / "prompts/support.md.j2").write_text("Q: {{ expected }}\n", encoding="utf-8")
+
+
 def imported(args: list[str], cwd: Path) -> set[str]:
     """The top-level packages `python -X importtime -m gate ARGS` imports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
@@ -48,7 +57,7 @@ def imported(args: list[str], cwd: Path) -> set[str]:
 @pytest.mark.parametrize("args", [["--version"], ["check"]], ids=["version", "check"])
 def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
     """--version and check never import pandas, numpy, scipy, PyGithub or the HTTP stack."""
-    (tmp_path / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
+    write_app(tmp_path)
     heavy = imported(args, tmp_path) & set(HEAVY)
     assert heavy == set(), f"`llm-gate {' '.join(args)}` imports {sorted(heavy)}"
 
@@ -63,7 +72,7 @@ def test_version_imports_no_validation_library(tmp_path: Path) -> None:
 def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
     """The console script leaves with os._exit, except under a profiler (or a debugger, or
     coverage), which writes what it collected at the normal exit."""
-    (tmp_path / "llm-gate.yml").write_text(CONFIG, encoding="utf-8")
+    write_app(tmp_path)
     profile = tmp_path / "check.prof"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "gate", "check"]
