@@ -811,16 +811,21 @@ def _post_artifact(
         # The comment is rebuilt from the artifact's data; the config path and the run's URL
         # are this run's own, never the artifact's.
         info = replace(run.info, config_path=manifest.config, run_url=source.run_url)
-        rebuilt = render_relayed_comment(
-            run.comparison,
-            run.changes,
-            run.stats,
-            info,
-            head_sha=source.head_sha,
-            fork=source.fork,
-            error=run.error,
-            fork_repo=run.fork_repo,
-        )
+
+        def relayed(warning: str | None = None) -> Report:
+            return render_relayed_comment(
+                run.comparison,
+                run.changes,
+                run.stats,
+                info,
+                head_sha=source.head_sha,
+                fork=source.fork,
+                error=run.error,
+                fork_repo=run.fork_repo,
+                warning=warning,
+            )
+
+        rebuilt = relayed()
         if rebuilt.verdict.value != manifest.verdict:
             raise ArtifactError(
                 f"{shown}: its verdict '{manifest.verdict}' is not what its results give "
@@ -840,17 +845,7 @@ def _post_artifact(
         warning = _untrusted_fork_change(github, manifest.pr_number)
         if warning is not None:
             state, description = "error", f"Not trusted: {warning}"
-            rebuilt = render_relayed_comment(
-                run.comparison,
-                run.changes,
-                run.stats,
-                info,
-                head_sha=source.head_sha,
-                fork=source.fork,
-                error=run.error,
-                fork_repo=run.fork_repo,
-                warning=warning,
-            )
+            rebuilt = relayed(warning)
     report = replace(
         rebuilt, regressions=manifest.regressions, regressed_cases=manifest.regressed_cases
     )

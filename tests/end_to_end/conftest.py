@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,19 +191,6 @@ def pr_repo(tmp_path: Path) -> PullRequestRepo:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     return PullRequestRepo(root, base_sha=git(root, "rev-parse", "HEAD"))
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with FakeGitHub(REPOSITORY, token=GITHUB_TOKEN) as server:
-        yield server
-        server.assert_no_surprises()
-
-
-@pytest.fixture
-def openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(responder=responder) as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.end_to_end.conftest import BAD_SYSTEM, GITHUB_TOKEN, PR_NUMBER, REPOSITORY, responder
+from tests.end_to_end.conftest import BAD_SYSTEM, PR_NUMBER, REPOSITORY
 from tests.fakes.events import pull_request_event
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.openai_server import FakeOpenAI
@@ -32,19 +31,6 @@ from tests.image.conftest import (
 pytestmark = pytest.mark.image
 
 VERDICTS = {"pass", "fail", "inconclusive", "skipped", "error"}
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with FakeGitHub(REPOSITORY, token=GITHUB_TOKEN) as server:
-        yield server
-        server.assert_no_surprises()
-
-
-@pytest.fixture
-def openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(responder=responder) as server:
-        yield server
 
 
 def assert_well_formed(run: ContainerRun, runner: Runner) -> None:
