@@ -188,23 +188,34 @@ def _tabulate(rows: Sequence[CaseResult], metrics: Sequence[str]) -> _Table:
     ordered = sorted(rows, key=_run_order)
     case_ids = sorted({r.case_id for r in ordered})
     index = {case_id: i for i, case_id in enumerate(case_ids)}
+    side_of = {side: i for i, side in enumerate(SIDES)}
     nan = math.nan
-    scores = np.full((len(ordered), len(metrics)), nan)
+    no_scores = [nan] * len(metrics)
     first: dict[tuple[int, int], CaseResult] = {}
-    for i, row in enumerate(ordered):
-        side = SIDES.index(row.side)
-        first.setdefault((side, index[row.case_id]), row)
-        if row.error is None:
-            scores[i] = [_as_float(row.scores.get(m)) for m in metrics]
-    generated = np.array([r.error is None for r in ordered], dtype=bool)
-    outputs: dict[tuple[str, str], set[str | None]] = {}
+    outputs: dict[tuple[int, int], set[str | None]] = {}
+    sides, cases, score_rows = [], [], []
     for row in ordered:
-        outputs.setdefault((row.side, row.case_id), set()).add(row.output)
+        where = (side_of[row.side], index[row.case_id])
+        sides.append(where[0])
+        cases.append(where[1])
+        if where not in first:
+            first[where] = row
+            outputs[where] = {row.output}
+        else:
+            outputs[where].add(row.output)
+        got = row.scores
+        score_rows.append(
+            [nan if (v := got.get(m)) is None else float(v) for m in metrics]
+            if row.error is None
+            else no_scores
+        )
+    scores = np.array(score_rows, dtype=np.float64).reshape(len(ordered), len(metrics))
+    generated = np.array([r.error is None for r in ordered], dtype=bool)
     repeated = len(outputs) < len(ordered)
     return _Table(
         case_ids=case_ids,
-        side=np.array([SIDES.index(r.side) for r in ordered], dtype=np.int64),
-        case=np.array([index[r.case_id] for r in ordered], dtype=np.int64),
+        side=np.array(sides, dtype=np.int64),
+        case=np.array(cases, dtype=np.int64),
         scores=scores,
         latency=np.array([_as_float(r.latency_ms) for r in ordered], dtype=np.float64),
         cost=np.array([_as_float(r.cost_usd) for r in ordered], dtype=np.float64),
@@ -255,7 +266,7 @@ def _compare_suite(
     table = _tabulate(rows, [s.name for s in suite.scorers])
 
     raw = [
-        _metric_stats(suite, spec, column, table, plan.confidence, _level(suite))
+        _metric_stats(suite, spec, column, table, plan.confidence, detection_level(suite))
         for column, spec in enumerate(suite.scorers)
     ]
     p_final = _suite_p_values(suite, raw)
@@ -596,7 +607,7 @@ def _bootstrap_ci(
     return float(low), float(high)
 
 
-def _level(suite: SuitePlan) -> float:
+def detection_level(suite: SuitePlan) -> float:
     """The per-metric level the detectable drop assumes: the false-fail rate split over the
     gating metrics (Bonferroni; Westfall–Young is never stricter, so it errs on the safe side)."""
     gating = sum(1 for spec in suite.scorers if not spec.informational)
@@ -619,9 +630,10 @@ def _suite_p_values(suite: SuitePlan, raw: Sequence[_MetricStats]) -> dict[int, 
     for marginal in marginals:
         digest.update(np.ascontiguousarray(marginal.column, dtype="<f8").tobytes())
     rng = np.random.default_rng(int.from_bytes(digest.digest()[:16], "little"))
-    sampler = FlipSampler([m.column for m in marginals], rng)
+    integral = all(m.weights is not None for m in marginals)
+    sampler = FlipSampler([m.column for m in marginals], rng, integral=integral)
     cases = marginals[0].deltas.size
-    start = _resamples(cases)
+    start = _MIN_RESAMPLES
     limit = max(start, min(_MAX_FLIPS, _MAX_FLIP_CELLS // max(cases, 1)))
 
     def estimate() -> list[float]:

@@ -960,7 +960,7 @@ class _SuiteView:
     note: str
     table: str  # markdown, escaped
     metric_notes: list[tuple[str, str]]  # (metric, note)
-    underpowered: list[tuple[str, str, str]]  # (metric, detectable drop, tolerance)
+    underpowered: list[tuple[str, str, str, str]]  # (metric, detectable, tolerance, cases)
     ops: str  # markdown table, escaped
     cases_total: int
     cases_summary: str  # "30 pass→fail, 5 flaky"
@@ -981,12 +981,9 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
         ),
         metric_notes=[(m.metric, m.note) for m in c.metrics if m.note],
         underpowered=[
-            (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind))
+            (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind), _count(m.cases_needed))
             for m in c.metrics
-            if m.gating
-            and (mde := _finite(m.mde)) is not None
-            and m.tolerance is not None
-            and mde > m.tolerance
+            if m.gating and m.cases_needed is not None
         ],
         ops=facts.table("ops", suite, 0, lambda: _ops_table(c, markdown=True)),
         cases_total=len(suite.cases),

@@ -23,6 +23,7 @@ from syrupy.location import PyTestLocation
 from syrupy.types import SerializableData
 
 from gate import render as render_module
+from gate.compare import cases_for
 from gate.models import (
     CallStats,
     Category,
@@ -161,6 +162,7 @@ def metric(
         gating=gating,
         test="sign test" if kind == "binary" else "paired bootstrap",
         note=note,
+        cases_needed=cases_for(mde, n, tolerance),
     )
 
 
