@@ -4,8 +4,8 @@ request (a cache saved by an earlier run, and the demo's recorded cache, depend 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 import json
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
