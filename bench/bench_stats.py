@@ -38,6 +38,7 @@ is missed.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -109,11 +110,14 @@ def case_variances(fact: FloatArray, style: FloatArray) -> dict[str, FloatArray]
     return {"contains": fact * (1 - fact), "judge": dist @ SCALE**2 - mean**2}
 
 
+@functools.cache
 def population(seed: int = 12345, size: int = 400_000) -> tuple[FloatArray, FloatArray]:
+    """A large sample of cases, for the model's expectations."""
     rng = np.random.default_rng(seed)
     return rng.beta(*DIFFICULTY, size), rng.beta(*STYLE, size)
 
 
+@functools.cache
 def standard_errors(n: int, k: int) -> dict[str, float]:
     """SE of each metric's A/A mean delta: √(2·E[Var(score | case)] / (k·n))."""
     fact, style = population()

@@ -17,35 +17,42 @@ Tests, per metric, on the per-case deltas d = head − base (n = number of paire
 - binary (a pass/fail scorer and every per-case mean 0 or 1): exact McNemar, i.e. the sign
   test `scipy.stats.binomtest(drops, discordant, 0.5, alternative="greater")`, computed exactly
   in integers as the binomial tail P(X ≥ drops), X ~ Binomial(discordant, ½) (`gate.special`);
-- continuous (judge scores, or a binary scorer averaged over repeats): a paired sign-flip
-  randomization test of the mean delta (base and head swapped at random within each case, which
-  is exactly the null "this change did nothing"; 10,000 seeded draws, p = (1 + #{T* ≤ T}) /
-  (1 + draws)). On 0/±1 deltas it is the sign test above.
+- continuous (judge scores, or a binary scorer averaged over repeats): the paired sign-flip
+  test of the mean delta (base and head swapped at random within each case, which is exactly
+  the null "this change did nothing"), exact when the deltas lie on a lattice (means of k
+  integer scores), else Monte Carlo (`gate.signflip`);
 - both: a two-sided paired bootstrap interval of the mean delta at the configured confidence
   (95 % by default), from 10,000 seeded resamples of the cases (fewer, never under 2,000, when
   a metric has over 64 distinct deltas and many cases) at Hesterberg's expanded percentile
   levels Φ(√(n/(n−1))·t_{n−1}(α/2)) instead of α/2, which keeps the interval honest at small n;
   none for n = 1.
 
-Verdict of a metric, with tolerance t = max_drop (5 % of the score's range when unset),
-α = 1 − confidence, and p Holm-adjusted across the suite's gating metrics:
+The gating metrics of a suite are one family: their p-values are adjusted with the
+Westfall–Young step-down min-p method over joint sign flips (the same case signs for every
+metric, since they score the same answers), drawn in doubling batches while a p that decides
+a verdict is within a few Monte-Carlo errors of the false-fail rate.
 
-    fail          when −mean(d) > t and p < α  (the drop is larger than t and it is real)
+Verdict of a metric, with tolerance t = max_drop (5 % of the score's range when unset), the
+suite's false-fail rate r (one-sided, family-wise) and p the adjusted p-value:
+
+    fail          when −mean(d) > t and p < r  (the drop is larger than t and it is real)
     pass          when the interval's lower bound ≥ −t  (no drop worse than t, with confidence)
     inconclusive  otherwise, and when n = 0; all d = 0 is pass with the interval [0, 0]
     fail          also when a floor `min` is set and the head mean (over every scored head
                   case) is below it, whatever the delta says
 
-`mde` is the smallest drop the dataset detects with 80 % power at the same α (one-sided):
-(z_{1−α} + z_{0.8})·sd(d)/√n. When sd(d) is 0 (or n = 1) it assumes one case in ten moved by
-one unit (a binary flip, one judge point) in either direction, i.e. sd = √0.1.
+An unchanged system has symmetric deltas, so it fails with probability at most r, on any
+noise. `mde`, the detectable drop, is the drop caught 95 % of the time by a one-sided test at
+r/m (m gating metrics): (z_{1−r/m} + z_0.95)·sd(d)/√n. When sd(d) is 0 (or n = 1) it assumes
+one case in ten moved by one unit (a binary flip, one judge point), i.e. sd = √0.1. When mde
+exceeds twice the tolerance, `cases_needed` is the n that brings it there.
 
 Rows, per case and metric: binary scorers `pass→fail` / `fail→pass` (per-case mean crossing
 0.5); judges `dropped` / `improved` when the delta reaches `row_drop` (default: a quarter of
-the scale's range, at least one point: 1.0 on 1–5); `flaky` when a side's repeats disagree
-(binary) or span ≥ `row_drop` (judge); `new`, `removed`, `error`. A regression outranks
-flakiness, which outranks an improvement. Sorted: regressions by delta, flaky, error, new,
-removed, improvements (largest first); ties by case_id. Unremarkable cases get no row.
+the scale's range, at least one point: 1.0 on 1–5); either only when the move exceeds the
+spread of the case's own repeats, else `flaky` (repeats that disagree, binary, or span ≥
+`row_drop`, judge), the same in both directions; `new`, `removed`, `error`. Sorted: moved cases
+by |delta| (largest first), then flaky, error, new, removed; ties by case_id.
 
 Suite verdict: `error` (the run did not complete, or a side's error rate, i.e. runs with a
 generation or scorer error or missing from the results over all runs, exceeds max_error_rate)
@@ -54,8 +61,9 @@ metrics are computed and shown, never gate. The run's verdict is the worst suite
 when there is no suite, `error` whenever the run did not complete.
 
 Ops: latency p50/p95 over successful calls; cost per case is the mean `cost_usd` of successful
-calls (unknown when any is unknown). `latency_p95_ms` fails when head p95 − base p95 exceeds
-the configured increase; `cost_usd` fails when head cost > base cost × (1 + pct/100), and is
+calls (unknown when any is unknown). `latency_p95_ms` compares the p95 of the calls made in
+this run (a cached answer carries an earlier run's latency) and fails when head − base exceeds
+the configured increase; a side answered entirely from the cache is not compared; `cost_usd` fails when head cost > base cost × (1 + pct/100), and is
 skipped when a price is unknown. Neither is a statistical test: both gate the measured values.
 """
 
@@ -169,7 +177,7 @@ class _Table:
     generated: npt.NDArray[np.bool_]  # no generation error
     failed: npt.NDArray[np.bool_]  # generation error or any scorer error
     first: dict[tuple[int, int], CaseResult]  # (side, case) → its first repeat
-    present: set[tuple[Side, str, int]]  # (side, case_id, repeat) of every run
+    rows: Sequence[CaseResult]  # sorted, for the runs the plan asked for but did not get
     identical_repeats: bool  # every (side, case) with several repeats gave one output
     cached: npt.NDArray[np.bool_]  # the answer came from the cache (an earlier run's latency)
 
@@ -222,7 +230,7 @@ def _tabulate(rows: Sequence[CaseResult], metrics: Sequence[str]) -> _Table:
         generated=generated,
         failed=~generated | np.isnan(scores).any(axis=1),
         first=first,
-        present={(r.side, r.case_id, r.repeat) for r in ordered},
+        rows=ordered,
         identical_repeats=repeated and all(len(o) == 1 for o in outputs.values()),
         cached=np.array([r.cached for r in ordered], dtype=bool),
     )
@@ -316,7 +324,7 @@ def _worst(verdicts: Iterable[Verdict]) -> Verdict:
 
 @dataclass(frozen=True, slots=True)
 class _MetricStats:
-    """Everything about a metric except its verdict (which waits for Holm)."""
+    """Everything about a metric except its verdict (which waits for the family-wise adjustment)."""
 
     suite: str
     metric: str
@@ -381,7 +389,7 @@ def _metric_stats(
     elif n:
         rng = _seeded_rng(suite.name, metric, deltas)
         if n >= 2:
-            ci = _bootstrap_ci(deltas, confidence, rng)
+            ci = _bootstrap_ci(deltas, confidence, rng, tolerance)
         # over every case of the suite (0 where unpaired), so all metrics flip the same cases
         full = np.where(paired, np.round(head.mean - base.mean, _DECIMALS), 0.0)
         marginal = exact_marginal(full) or mc_marginal(full)
@@ -582,28 +590,40 @@ def _resamples(n: int) -> int:
     return max(_MIN_RESAMPLES, min(N_RESAMPLES, _MAX_DRAWS // max(n, 1)))
 
 
-def _bootstrap_means(deltas: FloatArray, rng: np.random.Generator) -> FloatArray:
-    """Means of paired-bootstrap resamples of the cases (with replacement)."""
+def _bootstrap_means(deltas: FloatArray, rng: np.random.Generator, draws: int) -> FloatArray:
+    """Means of `draws` paired-bootstrap resamples of the cases (with replacement)."""
     n = deltas.size
     values, counts = np.unique(deltas, return_counts=True)
     if values.size <= _MAX_GROUPED_VALUES:
         # Resampling n cases = multinomial counts over cases; cases with equal deltas merge.
-        draws = rng.multinomial(n, counts / n, size=N_RESAMPLES)
-        means: FloatArray = (draws @ values) / n
+        tallies = rng.multinomial(n, counts / n, size=draws)
+        means: FloatArray = (tallies @ values) / n
         return means
-    index = rng.integers(0, n, size=(_resamples(n), n))
+    index = rng.integers(0, n, size=(min(draws, _resamples(n)), n))
     out: FloatArray = deltas[index].mean(axis=1)
     return out
 
 
 def _bootstrap_ci(
-    deltas: FloatArray, confidence: float, rng: np.random.Generator
+    deltas: FloatArray, confidence: float, rng: np.random.Generator, tolerance: float
 ) -> tuple[float, float]:
-    """Expanded percentile interval (Hesterberg 2015): percentile levels widened by √(n/(n−1))·t."""
+    """Expanded percentile interval (Hesterberg 2015): percentile levels widened by √(n/(n−1))·t.
+
+    2,000 resamples first; when the lower bound, which decides `pass`, is within four of its
+    Monte-Carlo standard errors of −tolerance, 10,000 more settle it (a quantile's error is
+    √(q(1−q)/B) / density, from the resamples' own spread).
+    """
     n = deltas.size
     alpha = 1.0 - confidence
     level = normal_cdf(math.sqrt(n / (n - 1)) * student_t_ppf(n - 1, alpha / 2))
-    low, high = np.quantile(_bootstrap_means(deltas, rng), [level, 1.0 - level])
+    means = _bootstrap_means(deltas, rng, _MIN_RESAMPLES)
+    low = float(np.quantile(means, level))
+    spread = float(np.std(means))
+    density = math.exp(-0.5 * normal_ppf(level) ** 2) / math.sqrt(2 * math.pi)
+    error = spread * math.sqrt(level * (1 - level) / means.size) / max(density, 1e-12)
+    if abs(low + tolerance) <= 4 * error + _EPS:
+        means = np.concatenate([means, _bootstrap_means(deltas, rng, N_RESAMPLES)])
+    low, high = np.quantile(means, [level, 1.0 - level])
     return float(low), float(high)
 
 
@@ -733,8 +753,9 @@ def _ops_and_errors(
 
     A run the plan asked for but the results lack counts as a failed run (fail closed).
     """
+    present = {(r.side, r.case_id, r.repeat) for r in table.rows} if suite.runs else set()
     missing = Counter(
-        run.side for run in suite.runs if (run.side, run.case_id, run.repeat) not in table.present
+        run.side for run in suite.runs if (run.side, run.case_id, run.repeat) not in present
     )
     ops: dict[Side, SideOps] = {}
     rates: dict[Side, float] = {}
