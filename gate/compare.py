@@ -63,8 +63,9 @@ when there is no suite, `error` whenever the run did not complete.
 Ops: latency p50/p95 over successful calls; cost per case is the mean `cost_usd` of successful
 calls (unknown when any is unknown). `latency_p95_ms` compares the p95 of the calls made in
 this run (a cached answer carries an earlier run's latency) and fails when head − base exceeds
-the configured increase; a side answered entirely from the cache is not compared; `cost_usd` fails when head cost > base cost × (1 + pct/100), and is
-skipped when a price is unknown. Neither is a statistical test: both gate the measured values.
+the configured increase; a side answered entirely from the cache is not compared. `cost_usd`
+fails when head cost > base cost × (1 + pct/100), and is skipped when a price is unknown.
+Neither is a statistical test: both gate the measured values.
 """
 
 from __future__ import annotations
