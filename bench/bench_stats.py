@@ -204,26 +204,18 @@ def simulate_pr(n: int, k: int, factors: tuple[float, float] | None, seed: int) 
         ("base", fact, style),
         ("head", head_fact, head_style),
     )
+    case_ids = [f"case-{i:05}" for i in range(n)]
+    outputs = [f"answer {r}" for r in range(k)]
     for side, f, s in sides:
-        contains, judge = answers(f, s, k, rng)
-        for i in range(n):
-            case_id = f"case-{i:05}"
-            for r in range(k):
-                rows.append(
-                    CaseResult(
-                        "sim",
-                        side,
-                        case_id,
-                        r,
-                        f"answer {r}",
-                        None,
-                        100.0,
-                        usage,
-                        None,
-                        False,
-                        {"contains": float(contains[i, r]), "judge": float(judge[i, r])},
-                    )
-                )
+        contains, judge = (a.tolist() for a in answers(f, s, k, rng))
+        rows.extend(
+            CaseResult(
+                "sim", side, case_id, r, outputs[r], None, 100.0, usage, None, False,
+                {"contains": c, "judge": j},
+            )
+            for case_id, c_row, j_row in zip(case_ids, contains, judge, strict=True)
+            for r, (c, j) in enumerate(zip(c_row, j_row, strict=True))
+        )  # fmt: skip
     return Results(suites={"sim": tuple(rows)}, stats={})
 
 
