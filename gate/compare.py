@@ -109,6 +109,7 @@ from gate.signflip import (
     mc_marginal,
     monte_carlo_p,
     westfall_young,
+    wy_error,
 )
 from gate.special import binom_sf_half, normal_cdf, normal_ppf, student_t_ppf
 
@@ -121,7 +122,8 @@ _MIN_RESAMPLES = 2_000
 # Joint sign flips grow (doubling) while a verdict's p is within a few Monte-Carlo errors of
 # the false-fail rate, up to this many draws (fewer for many cases: ~10⁸ case signs at most).
 _MAX_FLIPS = 320_000
-_MAX_FLIP_CELLS = 100_000_000
+_MAX_FLIP_CELLS = 40_000_000
+_MC_SIGMAS = 4.0
 POWER = 0.95  # "detectable drop": the drop caught this often at the false-fail rate
 # sd of the deltas assumed by `mde` when the observed sd is 0: one case in ten moved one unit.
 FALLBACK_SD = math.sqrt(0.1)
@@ -666,7 +668,8 @@ def _suite_p_values(suite: SuitePlan, raw: Sequence[_MetricStats]) -> dict[int, 
         if len(gating) >= 2:
             columns = [position[i] for i in gating]
             draws = marginal_p_of_draws([marginals[c] for c in columns], sums[:, columns])
-            adjusted = westfall_young([p[c] for c in columns], draws, sampler.draws)
+            exact = [marginals[c].cdf is not None for c in columns]
+            adjusted = westfall_young([p[c] for c in columns], draws, sampler.draws, exact)
             for c, value in zip(columns, adjusted, strict=True):
                 p[c] = value
         return p
@@ -679,7 +682,12 @@ def _suite_p_values(suite: SuitePlan, raw: Sequence[_MetricStats]) -> dict[int, 
             exact = stat.p_value
             if exact is not None and (exact >= alpha or len(gating) * exact < alpha):
                 continue  # the exact bounds [p, m·p] already settle it
-            if mc_close(value, alpha, sampler.draws):
+            if len(gating) >= 2:
+                raw_p = exact if cast(Marginal, stat.marginal).cdf is not None else None
+                error = wy_error(value, raw_p, sampler.draws)
+                if abs(value - alpha) < _MC_SIGMAS * error:
+                    return False
+            elif mc_close(value, alpha, sampler.draws):
                 return False
         return True
 

@@ -209,25 +209,49 @@ def mc_close(p: float, alpha: float, draws: int) -> bool:
     return abs(p - alpha) < _MC_SIGMAS * se
 
 
-def westfall_young(raw: Sequence[float], marginal_p: FloatArray, draws: int) -> list[float]:
+def westfall_young(
+    raw: Sequence[float],
+    marginal_p: FloatArray,
+    draws: int,
+    exact: Sequence[bool] | None = None,
+) -> list[float]:
     """Step-down min-p adjusted p-values.
 
     `raw[j]` is metric j's own p; `marginal_p[b, j]` the marginal p of draw b's flipped sum
     for metric j (from the same joint flips for every j). Returns p̃_j, monotone in rank and
     clipped to the exact bounds [p_j, min(1, m·p_j)].
+
+    When metric j's marginal is exact (`exact[j]`), P*(q_j ≤ p_j) = p_j is known, and only
+    the rest of the event is estimated: p̃ = p_j + P*(q_j > p_j, min of the others ≤ p_j).
+    That part is small when the metrics move together, so its Monte-Carlo error is too.
     """
     m = len(raw)
+    known = list(exact) if exact is not None else [False] * m
     order = sorted(range(m), key=lambda j: (raw[j], j))
     adjusted = [1.0] * m
     running = 0.0
     for rank, j in enumerate(order):
         rest = order[rank:]
-        smallest = marginal_p[:, rest].min(axis=1) if draws else np.zeros(0)
-        estimate = (1 + int((smallest <= raw[j] * (1 + 1e-12)).sum())) / (1 + draws)
+        bar = raw[j] * (1 + 1e-12)
+        if known[j] and draws:
+            others = [c for c in rest if c != j]
+            rest_min = marginal_p[:, others].min(axis=1) if others else np.ones(draws)
+            extra = int(((marginal_p[:, j] > bar) & (rest_min <= bar)).sum())
+            estimate = raw[j] + extra / draws
+        else:
+            smallest = marginal_p[:, rest].min(axis=1) if draws else np.zeros(0)
+            estimate = (1 + int((smallest <= bar).sum())) / (1 + draws)
         bounded = min(max(estimate, raw[j]), min(1.0, (m - rank) * raw[j]))
         running = max(running, bounded)
         adjusted[j] = running
     return adjusted
+
+
+def wy_error(adjusted: float, raw: float | None, draws: int) -> float:
+    """The Monte-Carlo standard error of a Westfall–Young estimate (see `westfall_young`)."""
+    part = adjusted - raw if raw is not None else adjusted
+    part = min(max(part, 1.0 / max(draws, 1)), 1.0)
+    return math.sqrt(part * (1 - part) / max(draws, 1))
 
 
 def marginal_p_of_draws(marginals: Sequence[Marginal], sums: FloatArray) -> FloatArray:

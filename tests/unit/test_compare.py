@@ -351,6 +351,13 @@ def test_westfall_young_on_known_joint_distributions() -> None:
     assert apart[0] == pytest.approx(1 - 0.99**2, rel=0.05)
     assert apart[1] == pytest.approx(0.5, rel=0.02)
     assert westfall_young([], np.zeros((0, 0)), 0) == []
+    # with exact marginals only the part beyond p_j is estimated: none when the columns agree
+    assert westfall_young([0.01, 0.01], np.column_stack([u, u]), u.size, [True, True]) == [
+        0.01,
+        0.01,
+    ]
+    known = westfall_young([0.01, 0.5], np.column_stack([u, v]), u.size, [True, True])
+    assert known[0] == pytest.approx(1 - 0.99**2, rel=0.05)
 
 
 def test_informational_metrics_never_gate() -> None:
