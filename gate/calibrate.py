@@ -16,9 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from gate.compare import POWER, compare_results, detection_level
+from gate.compare import (
+    cases_for_sd,
+    compare_results,
+    detection_level,
+    detection_z,
+    noise_sd,
+)
 from gate.models import Comparison, Plan, Results, SuitePlan, Verdict
-from gate.special import normal_ppf
 
 MAX_REPEATS = 50  # the config's limit on `repeats`
 
@@ -87,15 +92,15 @@ def calibrate(plan: Plan, results: Results) -> Calibration:
     for suite in comparison.suites:
         suite_plan = by_name[suite.suite]
         thresholds = suite_plan.thresholds
-        z = normal_ppf(1.0 - detection_level(suite_plan)) + normal_ppf(POWER)
+        z = detection_z(detection_level(suite_plan))
         for m in suite.metrics:
-            sd = m.mde * math.sqrt(m.n) / z if m.mde is not None and m.n > 0 else None
+            sd = noise_sd(m.mde, m.n, z) if m.mde is not None and m.n > 0 else None
             tolerance = thresholds[m.metric].max_drop if m.metric in thresholds else None
             needed = repeats = None
-            if m.mde is not None and tolerance is not None and tolerance > 0:
-                share = (m.mde / (2 * tolerance)) ** 2  # n and k scale the variance alike
-                needed = max(1, math.ceil(m.n * share - 1e-9))
-                k = max(1, math.ceil(suite_plan.repeats * share - 1e-9))
+            if m.mde is not None and sd is not None and tolerance is not None and tolerance > 0:
+                needed = cases_for_sd(sd, z, tolerance)
+                # k repeats scale an A/A delta's variance by 1/k (the shortfall depends on n)
+                k = max(1, math.ceil(suite_plan.repeats * (m.mde / (2 * tolerance)) ** 2 - 1e-9))
                 repeats = k if k <= MAX_REPEATS and not m.identical_repeats else None
             out.append(
                 MetricCalibration(

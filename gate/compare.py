@@ -43,9 +43,11 @@ suite's false-fail rate r (one-sided, family-wise) and p the adjusted p-value:
 
 An unchanged system has symmetric deltas, so it fails with probability at most r, on any
 noise. `mde`, the detectable drop, is the drop caught 95 % of the time by a one-sided test at
-r/m (m gating metrics): (z_{1−r/m} + z_0.95)·sd(d)/√n. When sd(d) is 0 (or n = 1) it assumes
-one case in ten moved by one unit (a binary flip, one judge point), i.e. sd = √0.1. When mde
-exceeds twice the tolerance, `cases_needed` is the n that brings it there.
+r/m (m gating metrics): z·sd(d)/√n with z = z_{1−r/m} + z_0.95, widened by 1/√(1 − z²/n) (at
+most √2) because the sign-flip statistic counts the drop itself as spread. When sd(d) is 0
+(or n = 1) it assumes one case in ten moved by one unit (a binary flip, one judge point),
+i.e. sd = √0.1. When mde exceeds twice the tolerance, `cases_needed` is the n that brings
+it there.
 
 Rows, per case and metric: binary scorers `pass→fail` / `fail→pass` (per-case mean crossing
 0.5); judges `dropped` / `improved` when the delta reaches `row_drop` (default: a quarter of
@@ -342,6 +344,7 @@ class _MetricStats:
     p_value: float | None  # one-sided, "head is worse", unadjusted; None: Monte Carlo, later
     marginal: Marginal | None  # the sign-flip null of this metric over the suite's cases
     identical_repeats: bool  # k > 1 and every case's repeats gave the same output
+    detection_z: float  # z_{1−r/m} + z_0.95, for the detectable drop and the cases it needs
     mde: float | None
     tolerance: float
     tolerance_defaulted: bool
@@ -422,6 +425,7 @@ def _metric_stats(
         p_value=p_value,
         marginal=marginal,
         identical_repeats=suite.repeats > 1 and table.identical_repeats,
+        detection_z=detection_z(level),
         mde=_mde(deltas, level),
         tolerance=tolerance,
         tolerance_defaulted=threshold.max_drop is None,
@@ -533,7 +537,7 @@ def _metric_verdict(
         gating=gating,
         test=stat.test,
         note="; ".join(notes),
-        cases_needed=cases_for(stat.mde, stat.n, t),
+        cases_needed=cases_for(stat.mde, stat.n, t, stat.detection_z),
         identical_repeats=stat.identical_repeats,
     )
 
@@ -696,27 +700,61 @@ def _suite_p_values(suite: SuitePlan, raw: Sequence[_MetricStats]) -> dict[int, 
     return out
 
 
+def detection_z(level: float) -> float:
+    """z_{1−level} + z_POWER: the standard errors between no change and a detectable drop."""
+    return normal_ppf(1.0 - level) + normal_ppf(POWER)
+
+
+def _shortfall(n: int, z: float) -> float:
+    """How much larger a drop must be for the sign-flip test than for a z-test: its statistic
+    Σd/√(Σd²) counts the drop itself as spread, so a drop of u case sd's reaches only
+    u√n/√(1 + u²); reaching z takes u = z/√(n − z²). Capped at √2 (n ≤ 2z²), where few cases
+    make the normal approximation rough anyway."""
+    return 1.0 / math.sqrt(1.0 - min(z * z / max(n, 1), 0.5))
+
+
+def detectable_drop(sd: float, n: int, z: float) -> float:
+    """The drop caught with probability POWER: z·sd/√n, widened by the sign flip's shortfall."""
+    return z * sd / math.sqrt(n) * _shortfall(n, z)
+
+
 def _mde(deltas: FloatArray, level: float) -> float | None:
-    """The drop caught with probability POWER by a one-sided test at `level` (normal
-    approximation): (z_{1−level} + z_POWER) · sd / √n."""
+    """The detectable drop of these deltas at a one-sided `level`."""
     n = deltas.size
     if n == 0:
         return None
     sd = float(np.std(deltas, ddof=1)) if n >= 2 else 0.0
     if sd <= _EPS:
         sd = FALLBACK_SD
-    z = normal_ppf(1.0 - level) + normal_ppf(POWER)
-    return z * sd / math.sqrt(n)
+    return detectable_drop(sd, n, detection_z(level))
 
 
-def cases_for(mde: float | None, n: int, tolerance: float | None) -> int | None:
-    """Cases that make a drop of twice the tolerance detectable (the detectable drop shrinks
-    as 1/√n), or None when this many already do, or nothing is known."""
+def noise_sd(mde: float, n: int, z: float) -> float:
+    """The sd of the per-case deltas behind a detectable drop (its inverse)."""
+    return mde * math.sqrt(n) / (z * _shortfall(n, z))
+
+
+def cases_for(
+    mde: float | None, n: int, tolerance: float | None, z: float | None = None
+) -> int | None:
+    """Cases that make a drop of twice the tolerance detectable, or None when this many
+    already do, or nothing is known. z defaults to one gating metric at the default rate."""
     if mde is None or n == 0 or tolerance is None or tolerance <= 0:
         return None
     if mde <= 2 * tolerance + _EPS:
         return None
-    return math.ceil(n * (mde / (2 * tolerance)) ** 2 - 1e-9)
+    z = detection_z(0.01) if z is None else z
+    sd = noise_sd(mde, n, z)
+    return cases_for_sd(sd, z, tolerance)
+
+
+def cases_for_sd(sd: float, z: float, tolerance: float) -> int:
+    """The smallest n whose detectable drop is at most twice the tolerance."""
+    plain = (z * sd / (2 * tolerance)) ** 2  # z·sd/√n ≤ 2t
+    wide = z * z + plain  # with the shortfall, n − z² ≥ (z·sd / 2t)²
+    if wide >= 2 * z * z:
+        return math.ceil(wide - 1e-9)
+    return math.ceil(2 * plain - 1e-9)  # the capped region, n ≤ 2z²
 
 
 # --------------------------------------------------------------------------- rows

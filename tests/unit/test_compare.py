@@ -419,15 +419,17 @@ def test_one_paired_case_is_inconclusive_without_warnings() -> None:
 
 
 def test_mde_follows_the_normal_approximation() -> None:
-    """mde = (z_(1−rate) + z_0.95) · sd / √n, and falls back to sd = √0.1 when the sd is 0."""
+    """mde = z·sd/√n with z = z_(1−rate) + z_0.95, widened by 1/√(1 − z²/n) (the sign-flip
+    statistic counts the drop itself as spread), and sd = √0.1 when the sd is 0."""
     base = [4.0, 3.0, 4.0, 5.0] * 10
     head = [3.0, 3.0, 5.0, 5.0] * 10
     judge = metric(compare_results(make_plan(), make_results(paired("judge", base, head))), "judge")
     z = stats.norm.ppf(1 - 0.01) + stats.norm.ppf(0.95)
+    widen = 1 / math.sqrt(1 - z * z / 40)
     sd = float(np.std(np.subtract(head, base), ddof=1))
-    assert judge.mde == pytest.approx(z * sd / math.sqrt(40))
+    assert judge.mde == pytest.approx(z * sd / math.sqrt(40) * widen)
     same = metric(compare_results(make_plan(), make_results(paired("judge", base, base))), "judge")
-    assert same.mde == pytest.approx(z * math.sqrt(0.1) / math.sqrt(40))
+    assert same.mde == pytest.approx(z * math.sqrt(0.1) / math.sqrt(40) * widen)
 
 
 def test_missing_max_drop_defaults_to_five_percent_of_the_range() -> None:

@@ -153,12 +153,16 @@ def test_unchanged_systems_rarely_fail() -> None:
 
 
 def test_a_small_suite_says_how_many_cases_would_make_the_tolerance_detectable() -> None:
-    """The detectable drop shrinks as 1/√n: cases_needed makes it twice the tolerance."""
+    """cases_needed is the n whose detectable drop, z·sd/√(n − z²), is twice the tolerance."""
     base = [4.0, 3.0, 4.0, 5.0] * 5
     head = [3.0, 3.0, 5.0, 5.0] * 5
     judge = metric(compare_results(make_plan(), make_results(paired("judge", base, head))), "judge")
     assert judge.mde is not None and judge.mde > 0.4
-    assert judge.cases_needed == math.ceil(20 * (judge.mde / 0.4) ** 2)
+    z = stats.norm.ppf(0.99) + stats.norm.ppf(0.95)
+    sd = float(np.std(np.subtract(head, base), ddof=1))
+    assert judge.cases_needed == math.ceil(z * z + (z * sd / 0.4) ** 2)
+    n = judge.cases_needed
+    assert z * sd / math.sqrt(n - z * z) <= 0.4 < z * sd / math.sqrt(n - 1 - z * z)
     assert cases_for(0.39, 20, 0.2) is None  # a drop of 0.4 is already detectable
 
 
