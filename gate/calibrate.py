@@ -3,8 +3,12 @@
 `llm-gate calibrate` evaluates the same system twice (an A/A run: the working tree as both
 sides, each side with its own k repeat slots so the samples are independent), and compares
 the two with the real comparison code. What a change that does nothing looks like is the
-noise floor: the smallest drop the gate could tell from noise at 80 % power, with this many
-cases. Pure: takes the Plan and its Results.
+noise floor: the drop the gate catches 95 % of the time at the suite's false-fail rate, with
+this many cases. A tolerance is detectable when twice it is at least that floor: the
+recommendation is half the floor, and the cases and repeats that would make the configured
+tolerance detectable. In an A/A run a case's delta is pure repeat noise, whose variance falls
+as 1/k, so k repeats scale the floor by 1/√k; a real change also varies from case to case,
+which only more cases average out. Pure: takes the Plan and its Results.
 """
 
 from __future__ import annotations
@@ -12,9 +16,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from gate.compare import POWER, compare_results
+from gate.compare import (
+    cases_for_sd,
+    compare_results,
+    detection_level,
+    detection_z,
+    noise_sd,
+)
 from gate.models import Comparison, Plan, Results, SuitePlan, Verdict
-from gate.special import normal_ppf
+
+MAX_REPEATS = 50  # the config's limit on `repeats`
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +38,11 @@ class MetricCalibration:
     aa_delta: float | None  # second run − first run: pure noise
     aa_verdict: Verdict
     noise_sd: float | None  # sd of the per-case A/A deltas
-    noise_floor: float | None  # smallest drop detectable at 80 % power with n cases
+    noise_floor: float | None  # the drop caught 95 % of the time at the false-fail rate
     tolerance: float | None  # the configured max_drop
-    recommended_tolerance: float | None
-    cases_needed: int | None  # cases needed for the configured tolerance to be detectable
+    recommended_tolerance: float | None  # half the noise floor: twice it is detectable
+    cases_needed: int | None  # cases that make twice the configured tolerance detectable
+    repeats_needed: int | None = None  # repeats that do, with these cases (None: over 50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,7 @@ class Calibration:
     repeats: int
     confidence: float
     metrics: tuple[MetricCalibration, ...]
+    false_fail_rate: float = 0.01
 
     def thresholds_yaml(self, suite: str) -> str:
         """A ready-to-paste `thresholds:` block for one suite."""
@@ -72,21 +85,23 @@ def aa_plan(plan: Plan) -> Plan:
 
 
 def calibrate(plan: Plan, results: Results) -> Calibration:
-    """Per metric: the A/A delta, the noise floor, and the tolerance and n it recommends."""
+    """Per metric: the A/A delta, the noise floor, and the tolerance, n and k it recommends."""
     comparison: Comparison = compare_results(plan, results)
-    z = normal_ppf(plan.confidence) + normal_ppf(POWER)
     by_name: dict[str, SuitePlan] = {s.name: s for s in plan.suites}
     out = []
     for suite in comparison.suites:
-        thresholds = by_name[suite.suite].thresholds
+        suite_plan = by_name[suite.suite]
+        thresholds = suite_plan.thresholds
+        z = detection_z(detection_level(suite_plan))
         for m in suite.metrics:
-            sd = m.mde * math.sqrt(m.n) / z if m.mde is not None and m.n > 0 else None
+            sd = noise_sd(m.mde, m.n, z) if m.mde is not None and m.n > 0 else None
             tolerance = thresholds[m.metric].max_drop if m.metric in thresholds else None
-            needed = (
-                math.ceil((z * sd / tolerance) ** 2)
-                if sd is not None and tolerance is not None and tolerance > 0
-                else None
-            )
+            needed = repeats = None
+            if m.mde is not None and sd is not None and tolerance is not None and tolerance > 0:
+                needed = cases_for_sd(sd, z, tolerance)
+                # k repeats scale an A/A delta's variance by 1/k (the shortfall depends on n)
+                k = max(1, math.ceil(suite_plan.repeats * (m.mde / (2 * tolerance)) ** 2 - 1e-9))
+                repeats = k if k <= MAX_REPEATS and not m.identical_repeats else None
             out.append(
                 MetricCalibration(
                     suite=m.suite,
@@ -99,20 +114,22 @@ def calibrate(plan: Plan, results: Results) -> Calibration:
                     noise_sd=sd,
                     noise_floor=m.mde,
                     tolerance=tolerance,
-                    recommended_tolerance=_round_up(m.mde) if m.mde is not None else None,
+                    recommended_tolerance=_round_up(m.mde / 2) if m.mde is not None else None,
                     cases_needed=needed,
+                    repeats_needed=repeats,
                 )
             )
     return Calibration(
         repeats=plan.suites[0].repeats if plan.suites else 1,
         confidence=plan.confidence,
         metrics=tuple(out),
+        false_fail_rate=plan.suites[0].false_fail_rate if plan.suites else 0.01,
     )
 
 
 def _round_up(value: float) -> float:
-    """Round up to two significant digits: a tolerance below the noise floor only yields
-    inconclusive verdicts, so the recommendation never goes under it."""
+    """Round up to two significant digits: a tolerance below half the noise floor leaves a
+    drop of twice it undetectable, so the recommendation never goes under it."""
     if value <= 0:
         return 0.0
     exponent = math.floor(math.log10(value)) - 1
@@ -147,21 +164,23 @@ def format_calibration(calibration: Calibration) -> str:
                 num(m.tolerance, binary),
                 num(m.recommended_tolerance, binary),
                 m.cases_needed if m.cases_needed is not None else "—",
+                m.repeats_needed if m.repeats_needed is not None else "—",
             ]
         )
     header = [
         "metric", "n", "mean", "A/A Δ", "A/A verdict", "noise floor",
-        "tolerance", "recommended", "cases for tolerance",
+        "tolerance", "recommended", "cases for tolerance", "repeats for tolerance",
     ]  # fmt: skip
     lines = [
         f"Calibration: the working tree evaluated twice ({calibration.repeats} repeat(s) per "
-        f"side), confidence {calibration.confidence:g}, power 80 %.",
+        f"side), false-fail rate {calibration.false_fail_rate:g}, power 95 %.",
         "",
         tabulate(rows, header, tablefmt="simple", disable_numparse=True),
         "",
-        "noise floor: the smallest drop this dataset can tell from noise; a tolerance below it",
-        "gives mostly inconclusive verdicts. cases for tolerance: the dataset size at which the",
-        "configured tolerance becomes detectable.",
+        "noise floor: the drop this dataset catches 95 % of the time; a tolerance is detectable",
+        "when twice it reaches the floor (recommended: half the floor). cases / repeats for",
+        "tolerance: the dataset size, or the repeats with these cases, that make twice the",
+        "configured tolerance detectable (repeats average out repeat noise only; '—' over 50).",
     ]
     for suite in sorted({m.suite for m in calibration.metrics}):
         block = calibration.thresholds_yaml(suite)

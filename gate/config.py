@@ -23,6 +23,9 @@ PLANNED_PROVIDERS = ("anthropic", "command", "python")
 OPS_THRESHOLDS = ("latency_p95_ms", "cost_usd")
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_ERROR_RATE = 0.05
+# How often an unchanged system may be failed, family-wise over a suite's gating metrics.
+DEFAULT_FALSE_FAIL_RATE = 0.01
+FalseFailRate = Annotated[float, Field(gt=0, lt=0.5)]
 # Without a `default` threshold, a metric may drop by 5 % of its range before it fails.
 DEFAULT_RELATIVE_TOLERANCE = 0.05
 MESSAGE_LIMIT = 500  # characters of one error line
@@ -124,6 +127,7 @@ class Suite(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     repeats: Annotated[int, Field(ge=1, le=50)] = 1
     watch: list[str] = Field(default_factory=list)
+    false_fail_rate: FalseFailRate | None = None  # overrides the top-level one for this suite
 
     @model_validator(mode="after")
     def _names_and_thresholds(self) -> Suite:
@@ -192,6 +196,7 @@ class Price(_Strict):
 class GateConfig(_Strict):
     suites: Annotated[dict[str, Suite], Field(min_length=1)]
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = DEFAULT_CONFIDENCE
+    false_fail_rate: FalseFailRate = DEFAULT_FALSE_FAIL_RATE
     max_error_rate: Annotated[float, Field(ge=0, le=1)] = DEFAULT_MAX_ERROR_RATE
     prices: dict[str, Price] = Field(default_factory=dict)
 

@@ -19,6 +19,8 @@ Side = Literal["base", "head"]
 # building an encoder for every request key.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 SIDES: tuple[Side, Side] = ("base", "head")
+# Providers whose API takes a sampling `seed` (OpenAI chat completions, and compatible servers).
+SEEDED_PROVIDERS = frozenset({"openai"})
 
 
 class Category(StrEnum):
@@ -101,7 +103,9 @@ class ChatRequest:
     """One chat-completions request, fully specified, and the key it is cached under.
 
     The key is a hash of everything that can change the answer (provider, base URL, model,
-    messages, tools, params, repeat index) and of nothing else: never headers or keys.
+    messages, tools, params, repeat index) and of nothing else: never headers or keys. The
+    body carries a per-repeat `seed` (the user's `seed`, 0 by default, plus the repeat index)
+    where the provider takes one.
     """
 
     provider: str
@@ -119,6 +123,12 @@ class ChatRequest:
             "messages": [{"role": m.role, "content": m.content} for m in self.messages],
         }
         body.update(dict(self.params))
+        if self.provider in SEEDED_PROVIDERS:
+            # Each repeat is its own sample: a per-repeat seed (offset from the user's own),
+            # so a deterministic endpoint or a caching proxy does not hand back k copies.
+            own = body.get("seed", 0)
+            if isinstance(own, int) and not isinstance(own, bool):
+                body["seed"] = own + self.repeat
         if self.tools is not None:
             body["tools"] = json.loads(self.tools)
         return body
@@ -245,6 +255,7 @@ class SuitePlan:
     repeats: int
     judge_provider: str
     judge_base_url: str
+    false_fail_rate: float = 0.01  # family-wise, one-sided, across the gating metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +324,8 @@ class Results:
 # --------------------------------------------------------------------------- comparison
 
 
+IDENTICAL_REPEATS = "repeats returned identical outputs; at temperature 0 they add no information"
+
 RowClass = Literal[
     "pass→fail", "fail→pass", "dropped", "improved", "flaky", "new", "removed", "error"
 ]
@@ -331,12 +344,15 @@ class MetricComparison:
     ci_high: float | None
     tolerance: float | None  # max_drop
     floor: float | None  # min
-    mde: float | None  # smallest drop detectable at 80 % power
-    p_value: float | None
+    mde: float | None  # the drop caught 95 % of the time at the suite's false-fail rate
+    p_value: float | None  # one-sided; family-wise adjusted (Westfall–Young) when gating
     verdict: Verdict
     gating: bool
     test: str  # "sign test", "paired bootstrap", ...
     note: str = ""
+    # cases that would make a drop of twice the tolerance detectable; None when n already does
+    cases_needed: int | None = None
+    identical_repeats: bool = False  # k > 1 and every case's repeats returned the same output
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,11 @@ def build_plan(
             runs.extend(
                 _side_runs(name, side, suite, head_suite.repeats, files[side], default_base_url)
             )
-        plans.append(_suite_plan(name, head_suite, tuple(runs), files["head"], default_base_url))
+        plan = _suite_plan(name, head_suite, tuple(runs), files["head"], default_base_url)
+        rate = head_suite.false_fail_rate
+        plans.append(
+            replace(plan, false_fail_rate=config.false_fail_rate if rate is None else rate)
+        )
     return Plan(
         suites=tuple(plans), confidence=config.confidence, max_error_rate=config.max_error_rate
     )

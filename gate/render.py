@@ -1031,7 +1031,7 @@ class _SuiteView:
     note: str
     table: str  # markdown, escaped
     metric_notes: list[tuple[str, str]]  # (metric, note)
-    underpowered: list[tuple[str, str, str]]  # (metric, detectable drop, tolerance)
+    underpowered: list[tuple[str, str, str, str]]  # (metric, detectable, tolerance, cases)
     ops: str  # markdown table, escaped
     cases_total: int
     cases_summary: str  # "30 pass→fail, 5 flaky"
@@ -1039,22 +1039,6 @@ class _SuiteView:
     cases: list[_CaseView] = field(default_factory=list)  # with inputs and outputs
     explanations: list[str] = field(default_factory=list)  # markdown, escaped: what it means
     errors: list[str] = field(default_factory=list)  # why case runs failed, one per kind
-
-
-def cases_needed(m: MetricComparison) -> int | None:
-    """About how many cases would let `m` detect a drop as small as its tolerance.
-
-    The detectable drop shrinks with the square root of the number of cases, so n cases that
-    detect `mde` need n × (mde / tolerance)² to detect `tolerance`. A comparison that states
-    its own `cases_needed` is taken at its word.
-    """
-    stated = getattr(m, "cases_needed", None)
-    if isinstance(stated, int) and not isinstance(stated, bool):
-        return stated
-    mde, tolerance = _finite(m.mde), _finite(m.tolerance)
-    if mde is None or tolerance is None or tolerance <= 0 or m.n <= 0:
-        return None
-    return math.ceil(m.n * (mde / tolerance) ** 2 - 1e-9)
 
 
 def _inconclusive_note(m: MetricComparison, confidence: int, *, markdown: bool) -> str:
@@ -1069,15 +1053,34 @@ def _inconclusive_note(m: MetricComparison, confidence: int, *, markdown: bool) 
         f"neither a pass nor a regression. The commit status stays {code}success{code} unless "
         f"the workflow sets {code}fail-on: inconclusive{code}."
     )
-    needed = cases_needed(m)
+    needed = cases_to_decide(m)
     if needed is not None and needed > m.n:
         text += (
-            f" About {_count(needed)} cases (now {_count(m.n)}) would detect a drop of "
-            f"{tolerance}: add cases to the dataset to decide it."
+            f" About {_count(needed)} cases (now {_count(m.n)}) would decide it, if the "
+            "change stays as it is: add cases to the dataset."
         )
     else:
         text += " More cases narrow the interval and decide it."
     return text
+
+
+def cases_to_decide(m: MetricComparison) -> int | None:
+    """About how many cases would turn an inconclusive `m` into a pass or a fail.
+
+    It is decided once its interval no longer holds the tolerance's edge (−tolerance). The
+    interval's half-width shrinks as 1/√n, so n cases whose half-width is h, with the change
+    d away from the edge, need n × (h / d)². When the tolerance itself is not detectable, the
+    comparison's `cases_needed` (the n that makes it so) is the larger of the two.
+    """
+    low, high, delta = _finite(m.ci_low), _finite(m.ci_high), _finite(m.delta)
+    tolerance = _finite(m.tolerance)
+    if low is None or high is None or delta is None or tolerance is None or m.n <= 0:
+        return m.cases_needed
+    distance = abs(delta + tolerance)
+    if distance == 0:
+        return m.cases_needed
+    needed = math.ceil(m.n * ((high - low) / 2 / distance) ** 2 - 1e-9)
+    return max(needed, m.cases_needed or 0)
 
 
 def _rubric_only(facts: _Facts, suite: str) -> bool:
@@ -1121,13 +1124,11 @@ def _suite_view(suite: _Suite, facts: _Facts, limits: _Limits, target: Target) -
         ),
         metric_notes=[(m.metric, m.note) for m in c.metrics if m.note],
         underpowered=[
-            (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind))
+            (m.metric, _size(m.mde, m.kind), _size(m.tolerance, m.kind), _count(m.cases_needed))
             for m in c.metrics
             if m.gating
+            and m.cases_needed is not None
             and m.verdict is not Verdict.INCONCLUSIVE  # its explanation says how many cases
-            and (mde := _finite(m.mde)) is not None
-            and m.tolerance is not None
-            and mde > m.tolerance
         ],
         ops=facts.table("ops", suite, 0, lambda: _ops_table(c, markdown=True)),
         cases_total=len(suite.cases),

@@ -19,6 +19,7 @@ PURE = [
     "plan",
     "compare",
     "special",
+    "signflip",
     "render",
     "escape",
     "scorers",

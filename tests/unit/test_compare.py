@@ -42,6 +42,7 @@ def make_plan(
     repeats: int = 1,
     confidence: float = 0.95,
     max_error_rate: float = 0.05,
+    false_fail_rate: float = 0.01,
 ) -> Plan:
     default = {s.name: Threshold(max_drop=0.2 if s.type == "judge" else 0.05) for s in scorers}
     suite = SuitePlan(
@@ -54,6 +55,7 @@ def make_plan(
         repeats=repeats,
         judge_provider="openai",
         judge_base_url="http://127.0.0.1:1",
+        false_fail_rate=false_fail_rate,
     )
     return Plan(suites=(suite,), confidence=confidence, max_error_rate=max_error_rate)
 
@@ -143,7 +145,7 @@ def test_real_quality_drop_on_30_cases_fails() -> None:
     assert judge.delta is not None and judge.delta < -0.2
     assert judge.p_value is not None and judge.p_value < 0.05
     assert judge.ci_high is not None and judge.ci_high < 0
-    assert judge.test == "sign-flip permutation"
+    assert judge.test == "sign-flip permutation (exact)"
     assert comparison.regressions == 1
 
 
@@ -231,19 +233,19 @@ def test_repeats_of_a_judge_spanning_row_drop_are_flaky() -> None:
 def test_binary_metric_uses_exact_mcnemar() -> None:
     """0/1 outcomes are tested with the one-sided exact sign test on discordant pairs."""
     base = [1.0] * 25 + [0.0] * 5
-    head = [1.0] * 16 + [0.0] * 9 + [1.0] * 1 + [0.0] * 4  # 9 pass→fail, 1 fail→pass
+    head = [1.0] * 15 + [0.0] * 10 + [1.0] * 1 + [0.0] * 4  # 10 pass→fail, 1 fail→pass
     comparison = compare_results(make_plan((EXACT,)), make_results(paired("exact", base, head)))
     exact = metric(comparison, "exact")
-    expected = stats.binomtest(9, 10, 0.5, alternative="greater").pvalue
+    expected = stats.binomtest(10, 11, 0.5, alternative="greater").pvalue
     assert exact.kind == "binary"
     assert exact.test == "McNemar exact (sign test)"
     assert exact.p_value == pytest.approx(expected)
-    assert exact.delta == pytest.approx(-8 / 30)
+    assert exact.delta == pytest.approx(-9 / 30)
     assert exact.ci_low is not None and exact.ci_high is not None and exact.delta is not None
     assert exact.ci_low < exact.delta < exact.ci_high
     assert exact.verdict is Verdict.FAIL
     classes = [r.row_class for r in only_suite(comparison).rows]
-    assert classes == ["pass→fail"] * 9 + ["fail→pass"]
+    assert classes == ["pass→fail"] * 10 + ["fail→pass"]
 
 
 def test_sign_flip_p_value_agrees_with_scipy_permutation_test() -> None:
@@ -306,31 +308,56 @@ def test_interval_covers_a_known_mean_delta() -> None:
     assert judge.ci_high == pytest.approx(judge.delta + 1.96 * se, abs=0.02)
 
 
-def test_holm_adjustment_across_gating_metrics() -> None:
-    """A drop significant alone (p = 0.031) is not once Holm counts a second gating metric."""
+def test_westfall_young_uses_the_correlation_of_the_metrics() -> None:
+    """Seven drops (p = 0.0078) fail alone; Holm would double p beside a second gating metric,
+    Westfall–Young does not when that metric moves with the first, and does when it is
+    independent of it."""
     base = [1.0] * 30
-    head = [0.0] * 5 + [1.0] * 25  # five pass→fail: one-sided p = 0.5**5
+    head = [0.0] * 7 + [1.0] * 23  # seven pass→fail: one-sided p = 0.5**7
     alone = compare_results(make_plan((EXACT,)), make_results(paired("exact", base, head)))
-    assert metric(alone, "exact").p_value == pytest.approx(0.5**5)
+    assert metric(alone, "exact").p_value == pytest.approx(0.5**7)
     assert metric(alone, "exact").verdict is Verdict.FAIL
 
     other = ScorerSpec(name="has_answer", type="contains", value="x")
-    rows = [
-        run(r.side, r.case_id, {**r.scores, "has_answer": 1.0}) for r in paired("exact", base, head)
+    same = [
+        run(r.side, r.case_id, {**r.scores, "has_answer": r.scores["exact"]})
+        for r in paired("exact", base, head)
     ]
-    both = compare_results(make_plan((EXACT, other)), make_results(rows))
-    assert metric(both, "exact").p_value == pytest.approx(2 * 0.5**5)
-    assert metric(both, "exact").verdict is Verdict.INCONCLUSIVE
-    assert both.verdict is Verdict.INCONCLUSIVE
+    both = compare_results(make_plan((EXACT, other)), make_results(same))
+    assert metric(both, "exact").p_value == pytest.approx(0.5**7, rel=0.05)
+    assert metric(both, "exact").verdict is Verdict.FAIL
+
+    elsewhere = [1.0] * 23 + [0.0] * 7  # the other metric drops on seven other cases
+    rows = [
+        run(r.side, r.case_id, {**r.scores, "has_answer": elsewhere[i % 30] if i >= 30 else 1.0})
+        for i, r in enumerate(paired("exact", base, head))
+    ]
+    apart = compare_results(make_plan((EXACT, other)), make_results(rows))
+    p = metric(apart, "exact").p_value
+    assert p is not None and 0.5**7 * 1.5 < p <= 2 * 0.5**7
+    assert apart.verdict is Verdict.INCONCLUSIVE
 
 
-def test_holm_step_down_on_textbook_p_values() -> None:
-    """Holm's adjusted p-values of (0.01, 0.04, 0.03) are (0.03, 0.06, 0.06)."""
-    from gate.compare import _holm
+def test_westfall_young_on_known_joint_distributions() -> None:
+    """Identical columns need no adjustment; independent ones get Šidák's 1 − (1 − p)²."""
+    from gate.signflip import westfall_young
 
-    assert _holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
-    assert _holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
-    assert _holm([]) == []
+    rng = np.random.default_rng(0)
+    u = rng.random(200_000)
+    together = westfall_young([0.01, 0.01], np.column_stack([u, u]), u.size)
+    assert together == pytest.approx([0.01, 0.01], rel=0.05)
+    v = rng.random(200_000)
+    apart = westfall_young([0.01, 0.5], np.column_stack([u, v]), u.size)
+    assert apart[0] == pytest.approx(1 - 0.99**2, rel=0.05)
+    assert apart[1] == pytest.approx(0.5, rel=0.02)
+    assert westfall_young([], np.zeros((0, 0)), 0) == []
+    # with exact marginals only the part beyond p_j is estimated: none when the columns agree
+    assert westfall_young([0.01, 0.01], np.column_stack([u, u]), u.size, [True, True]) == [
+        0.01,
+        0.01,
+    ]
+    known = westfall_young([0.01, 0.5], np.column_stack([u, v]), u.size, [True, True])
+    assert known[0] == pytest.approx(1 - 0.99**2, rel=0.05)
 
 
 def test_informational_metrics_never_gate() -> None:
@@ -392,15 +419,17 @@ def test_one_paired_case_is_inconclusive_without_warnings() -> None:
 
 
 def test_mde_follows_the_normal_approximation() -> None:
-    """mde = (z_0.95 + z_0.8) · sd / √n, and falls back to sd = √0.1 when the sd is 0."""
+    """mde = z·sd/√n with z = z_(1−rate) + z_0.95, widened by 1/√(1 − z²/n) (the sign-flip
+    statistic counts the drop itself as spread), and sd = √0.1 when the sd is 0."""
     base = [4.0, 3.0, 4.0, 5.0] * 10
     head = [3.0, 3.0, 5.0, 5.0] * 10
     judge = metric(compare_results(make_plan(), make_results(paired("judge", base, head))), "judge")
-    z = stats.norm.ppf(0.95) + stats.norm.ppf(0.8)
+    z = stats.norm.ppf(1 - 0.01) + stats.norm.ppf(0.95)
+    widen = 1 / math.sqrt(1 - z * z / 40)
     sd = float(np.std(np.subtract(head, base), ddof=1))
-    assert judge.mde == pytest.approx(z * sd / math.sqrt(40))
+    assert judge.mde == pytest.approx(z * sd / math.sqrt(40) * widen)
     same = metric(compare_results(make_plan(), make_results(paired("judge", base, base))), "judge")
-    assert same.mde == pytest.approx(z * math.sqrt(0.1) / math.sqrt(40))
+    assert same.mde == pytest.approx(z * math.sqrt(0.1) / math.sqrt(40) * widen)
 
 
 def test_missing_max_drop_defaults_to_five_percent_of_the_range() -> None:
@@ -431,8 +460,8 @@ def test_new_and_removed_cases_are_excluded_from_the_test() -> None:
     assert suite.ops["base"].cases == suite.ops["head"].cases == 11
 
 
-def test_rows_are_sorted_most_regressed_first() -> None:
-    """Drops by delta, then flaky, error, new, removed, and improvements last."""
+def test_rows_are_sorted_by_effect_size() -> None:
+    """Moved cases by effect size whichever way they moved, then flaky, error, new, removed."""
     rows = paired("judge", [5, 5, 4, 2, 4, 4], [4, 1, 2, 4, 4, 4])
     rows += [
         run("base", "c006", {"judge": 4.0}),
@@ -446,12 +475,12 @@ def test_rows_are_sorted_most_regressed_first() -> None:
     assert [(r.case_id, r.row_class) for r in suite.rows] == [
         ("c001", "dropped"),
         ("c002", "dropped"),
+        ("c003", "improved"),
         ("c000", "dropped"),
         ("c004", "flaky"),
         ("c006", "error"),
         ("c007", "new"),
         ("c008", "removed"),
-        ("c003", "improved"),
     ]
 
 

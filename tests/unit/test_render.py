@@ -23,6 +23,7 @@ from syrupy.location import PyTestLocation
 from syrupy.types import SerializableData
 
 from gate import render as render_module
+from gate.compare import cases_for
 from gate.models import (
     CallStats,
     Category,
@@ -161,6 +162,7 @@ def metric(
         gating=gating,
         test="sign test" if kind == "binary" else "paired bootstrap",
         note=note,
+        cases_needed=cases_for(mde, n, tolerance),
     )
 
 
@@ -1009,25 +1011,13 @@ def test_one_number_format_everywhere() -> None:
         assert re.search(r"(?<![\d.])\d+%", report.comment.replace("95%", "")) is None
 
 
-def test_cases_needed_grows_with_the_squared_ratio() -> None:
-    """n × (detectable drop / tolerance)², rounded up; a comparison's own figure wins."""
-    from types import SimpleNamespace
-
-    from gate.render import cases_needed
-
-    assert cases_needed(metric(mde=0.28, tolerance=0.2, n=40)) == 79
-    assert cases_needed(metric(mde=0.2, tolerance=0.2, n=40)) == 40
-    assert cases_needed(metric(mde=None)) is None
-    assert cases_needed(metric(tolerance=0.0)) is None
-    stated = SimpleNamespace(**{**metric().__class__.__dict__, "cases_needed": 120})
-    assert cases_needed(stated) == 120  # type: ignore[arg-type]
-
-
 def test_inconclusive_says_what_it_means_and_what_to_do() -> None:
     """The status stays success (unless fail-on: inconclusive), and how many cases decide it."""
     comment = report_for(inconclusive()).comment
     assert "status stays `success` unless the workflow sets `fail-on: inconclusive`" in comment
-    assert "About 79 cases (now 40) would detect a drop of 0.20" in comment
+    # Δ −0.12 (−0.30 to +0.05), tolerance 0.20: the edge −0.20 is 0.08 from Δ, the half-width
+    # 0.175: 40 × (0.175 / 0.08)² = 191.4, so 192 cases would decide it.
+    assert "About 192 cases (now 40) would decide it, if the change stays as it is" in comment
 
 
 def test_dropped_cases_show_why() -> None:

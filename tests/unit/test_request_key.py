@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -84,7 +85,7 @@ def test_equal_values_of_other_types_are_other_requests() -> None:
 
 
 def test_a_known_key_never_changes() -> None:
-    """A fixed request's key, as every release since the cache's first format computed it."""
+    """A fixed request's key, as every release since the per-repeat seed computed it."""
     request = ChatRequest(
         "openai",
         "https://api.openai.com/v1",
@@ -98,6 +99,16 @@ def test_a_known_key_never_changes() -> None:
         == hashlib.sha256(
             b'{"base_url":"https://api.openai.com/v1","body":{"messages":[{"content":"Be brief.",'
             b'"role":"system"},{"content":"What is the capital of France?","role":"user"}],'
-            b'"model":"gpt-4o-mini","temperature":0},"provider":"openai","repeat":0}'
+            b'"model":"gpt-4o-mini","seed":0,"temperature":0},"provider":"openai","repeat":0}'
         ).hexdigest()
     )
+
+
+def test_each_repeat_sends_its_own_seed() -> None:
+    """Repeats are independent samples: the body's seed is the user's seed plus the repeat."""
+    base = ChatRequest("openai", "http://x", "m", (Message("user", "hi"),), (("temperature", 1),))
+    seeds = [replace(base, repeat=r).payload()["seed"] for r in range(3)]
+    assert seeds == [0, 1, 2]
+    own = replace(base, params=(("seed", 40), ("temperature", 1)), repeat=2)
+    assert own.payload()["seed"] == 42
+    assert len({replace(base, repeat=r).key for r in range(3)}) == 3
