@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gate.errors import ConfigError
 from gate.escape import clip, normalize_text
+from gate.scorers.base import ScorerConfig
+from gate.scorers.registry import SCORERS, scorer_for
 from gate.values import load_yaml, yaml_error
 
 SUPPORTED_PROVIDERS = ("openai",)
@@ -62,29 +64,13 @@ class Target(_Strict):
         raise ValueError(f"unknown provider '{value}'; expected one of: openai")
 
 
-class _ScorerBase(_Strict):
-    name: str | None = None
-    informational: bool = False
-
-
-class MatchScorer(_ScorerBase):
-    type: Literal["exact", "contains", "regex"]
-    value: str
-    ignore_case: bool = False
-
-
-class JsonValidScorer(_ScorerBase):
-    type: Literal["json_valid"]
-
-
-class JudgeScorer(_ScorerBase):
-    type: Literal["judge"]
-    rubric: str
-    model: str
-    scale: Annotated[int, Field(ge=2, le=100)] = 5
-
-
-Scorer = Annotated[MatchScorer | JsonValidScorer | JudgeScorer, Field(discriminator="type")]
+if TYPE_CHECKING:
+    Scorer = ScorerConfig
+else:  # every registered scorer's config model, told apart by `type`
+    Scorer = Annotated[
+        Union[tuple(scorer.config for scorer in SCORERS.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
 class MetricThreshold(_Strict):
@@ -154,14 +140,9 @@ class Suite(_Strict):
         return [s.name or s.type for s in self.scorers]
 
 
-PASS_RATE_UNIT = "pass rates are fractions: 0.05 = 5 points"
-
-
-def _metric_range(scorer: MatchScorer | JsonValidScorer | JudgeScorer) -> tuple[float, float, str]:
+def _metric_range(scorer: ScorerConfig) -> tuple[float, float, str]:
     """The values a metric's mean can take, and how its thresholds are written."""
-    if isinstance(scorer, JudgeScorer):
-        return 1.0, float(scorer.scale), f"judge scores are on its 1–{scorer.scale} scale"
-    return 0.0, 1.0, PASS_RATE_UNIT
+    return scorer_for(scorer.type).metric_range(scorer)
 
 
 def _check_range(
@@ -262,24 +243,24 @@ def _walk(
             _walk(item, path, lines, seen)
 
 
+_MODELS: tuple[type[BaseModel], ...] = (
+    GateConfig,
+    Suite,
+    Target,
+    FileKey,
+    MetricThreshold,
+    LatencyThreshold,
+    CostThreshold,
+    Thresholds,
+    Price,
+    *(scorer.config for scorer in SCORERS.values()),
+)
 _KNOWN_KEYS = sorted(
     {
         name
-        for model in (
-            GateConfig,
-            Suite,
-            Target,
-            FileKey,
-            MatchScorer,
-            JudgeScorer,
-            JsonValidScorer,
-            MetricThreshold,
-            LatencyThreshold,
-            CostThreshold,
-            Thresholds,
-            Price,
-        )
-        for name in model.model_fields
+        for model in _MODELS
+        for key, field in model.model_fields.items()
+        for name in (key, field.alias or key)
     }
     | {"type"}
 )

@@ -47,14 +47,7 @@ from gate.models import (
 )
 from gate.prices import cost_usd, price_for
 from gate.providers import BadResponse, Completion, Provider, RequestRejected
-from gate.scorers import (
-    JudgeUnparsable,
-    explain_miss,
-    judge_request,
-    parse_judge_answer,
-    render_value,
-    score_against,
-)
+from gate.scorers import Expected, JudgeUnparsable, judge_request, scorer_for
 from gate.throttle import Throttle
 
 if TYPE_CHECKING:
@@ -70,7 +63,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"  # as gate.providers.openai, with
 Prices = Mapping[str, tuple[float, float]]
 ProviderSource = Callable[[str], Provider] | Provider
 Source = Literal["cache", "network", "failed", "skipped", "missing"]
-_NOTHING_RENDERED: dict[str, str] = {}  # a row whose scorers have no value (json_valid, judges)
+_NOTHING_RENDERED: dict[str, Expected] = {}  # a row whose scorers render nothing (json_valid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +248,7 @@ class _Engine:
         self._suites: list[str] = []
         self._results: list[CaseResult | None] = []
         self._pending: list[_Item] = []  # case runs that need the network
-        self._rendered: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._rendered: dict[tuple[str, str, str], dict[str, Expected]] = {}
         self._outcomes: dict[str, _Outcome] = {}  # every unique request's, once known
         self._inflight: dict[str, asyncio.Future[_Outcome]] = {}
         self._missed: set[str] = set()  # looked up in the cache before, not there
@@ -288,7 +281,7 @@ class _Engine:
         """Render, read the cache, estimate, check the budget; score what the cache answers."""
         items: list[_Item] = []
         for suite in plan.suites:
-            judges = tuple(spec for spec in suite.scorers if spec.type == "judge")
+            judges = tuple(spec for spec in suite.scorers if scorer_for(spec.type).judged)
             for run in suite.runs:
                 items.append(_Item(len(items), suite, run, run.request.key, judges))
         self._items = items
@@ -542,11 +535,12 @@ class _Engine:
         text = completion.text
         rendered = self._rendered.get((suite.name, run.side, run.case_id), _NOTHING_RENDERED)
         for spec in suite.scorers:
-            if spec.type != "judge":
-                expected = rendered.get(spec.name)
-                scores[spec.name] = score_against(spec, text, expected)
-                if scores[spec.name] == 0.0 and (miss := explain_miss(spec, text, expected)):
-                    reasons[spec.name] = miss
+            scorer = scorer_for(spec.type)
+            if not scorer.judged:
+                score = scorer.score(spec, text, rendered.get(spec.name))
+                scores[spec.name] = score.value
+                if score.reason:
+                    reasons[spec.name] = score.reason
                 continue
             verdict = verdicts[spec.name]
             if verdict.completion is None:
@@ -554,10 +548,10 @@ class _Engine:
                 score_errors[spec.name] = f"judge call failed: {verdict.error}"
                 continue
             try:
-                score, reason = parse_judge_answer(verdict.completion.text, spec.scale)
-                scores[spec.name] = score
-                if reason is not None:
-                    reasons[spec.name] = reason
+                score = scorer.score(spec, verdict.completion.text, None)
+                scores[spec.name] = score.value
+                if score.reason is not None:
+                    reasons[spec.name] = score.reason
             except JudgeUnparsable as exc:
                 scores[spec.name] = None
                 score_errors[spec.name] = str(exc)
@@ -705,7 +699,7 @@ def check_scorer_values(plan: Plan) -> None:
     _render_values(items)
 
 
-def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, str]]:
+def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, Expected]]:
     """Render every scorer value for every case before spending anything on calls.
 
     Keyed by (suite, side, case id), then metric: repeats share their row, and a case's row may
@@ -713,7 +707,7 @@ def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, s
     the head side's rendering). The head side goes first, so an error names the case as the
     pull request has it, as `llm-gate check` (which reads the working tree) does.
     """
-    rendered: dict[tuple[str, str, str], dict[str, str]] = {}
+    rendered: dict[tuple[str, str, str], dict[str, Expected]] = {}
     head_variables: dict[tuple[str, str], dict[str, Any]] = {}
     for item in sorted(items, key=lambda i: i.run.side != "head"):
         suite, run = item.suite, item.run
@@ -725,18 +719,16 @@ def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, s
         elif head_variables.get((suite.name, run.case_id)) == run.variables:
             rendered[row] = rendered[(suite.name, "head", run.case_id)]
             continue
-        values: dict[str, str] = {}
+        values: dict[str, Expected] = {}
         for spec in suite.scorers:
-            if spec.type not in ("exact", "contains", "regex"):
-                continue
             try:
-                value = render_value(spec, run.variables)
-                if spec.type == "regex":
-                    score_against(spec, "", value)  # compiles it: a bad one fails here
+                # a regex compiles here: a bad one fails before any call
+                value = scorer_for(spec.type).expected(spec, run.variables)
             except TemplateError as exc:
                 where = f"suite '{suite.name}', {run.side} case '{run.case_id}'"
                 raise TemplateError(f"{where}: {exc}") from None
-            values[spec.name] = value
+            if value is not None:
+                values[spec.name] = value
         rendered[row] = values
     return rendered
 

@@ -213,18 +213,23 @@ class ScorerSpec:
     """A scorer as the head's config declares it (the same ruler measures both sides)."""
 
     name: str  # metric name, unique within a suite
-    type: Literal["exact", "contains", "regex", "json_valid", "judge"]
-    value: str | None = None  # jinja2 template (exact/contains/regex)
+    type: str  # a scorer of gate/scorers/registry.py
+    value: str | None = None  # jinja2 template (exact/contains/regex/...)
     ignore_case: bool = False
     rubric: str | None = None  # rubric text (judge), read from the head side
     rubric_path: str | None = None
     model: str | None = None  # judge model
     scale: int = 5
     informational: bool = False
+    values: tuple[str, ...] = ()  # jinja2 templates (contains_any/contains_all)
+    negate: bool = False  # `not: true`: a deterministic scorer's pass becomes a fail
 
     @property
     def binary(self) -> bool:
-        return self.type != "judge"
+        """Pass/fail (every deterministic scorer), not a judge's scale."""
+        from gate.scorers.registry import scorer_for  # the scorers import these values
+
+        return not scorer_for(self.type).judged
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -60,12 +61,35 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _files(module: str) -> list[Path]:
+    """A module's file, or every file of a package (gate/scorers/)."""
+    package = PACKAGE / module
+    if package.is_dir():
+        return sorted(package.rglob("*.py"))
+    return [PACKAGE / f"{module}.py"]
+
+
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_import_no_adapter(module: str) -> None:
     """detect, plan, compare, render and friends read no environment, clock, network or GitHub."""
-    imported = _imports(PACKAGE / f"{module}.py")
-    bad = {name for name in imported for f in FORBIDDEN if name == f or name.startswith(f + ".")}
-    assert not bad, f"gate/{module}.py imports {sorted(bad)}"
+    files = _files(module)
+    assert all(path.is_file() for path in files), f"gate/{module} is missing"
+    for path in files:
+        imported = _imports(path)
+        bad = {n for n in imported for f in FORBIDDEN if n == f or n.startswith(f + ".")}
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_every_scorer_module_is_registered() -> None:
+    """A scorer is one module and one registry line: every scorer module's SCORER is listed."""
+    from gate.scorers.registry import SCORERS
+
+    helpers = {"__init__", "base", "registry", "templating"}
+    for path in sorted((PACKAGE / "scorers").glob("*.py")):
+        if path.stem in helpers:
+            continue
+        module = importlib.import_module(f"gate.scorers.{path.stem}")
+        assert SCORERS.get(module.SCORER.type) is module.SCORER, path.name
 
 
 def test_only_the_github_adapter_imports_pygithub() -> None:
