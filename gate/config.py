@@ -18,10 +18,10 @@ from gate.errors import ConfigError
 from gate.escape import clip, normalize_text
 from gate.scorers.base import ScorerConfig
 from gate.scorers.registry import SCORERS, scorer_for
+from gate.targets.base import FileKey
+from gate.targets.registry import TARGETS
 from gate.values import load_yaml, yaml_error
 
-SUPPORTED_PROVIDERS = ("openai",)
-PLANNED_PROVIDERS = ("anthropic", "command", "python")
 OPS_THRESHOLDS = ("latency_p95_ms", "cost_usd")
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_ERROR_RATE = 0.05
@@ -35,33 +35,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FileKey(_Strict):
-    """A value kept in another YAML/JSON file: `{file: config/models.yaml, key: support.model}`."""
+if TYPE_CHECKING:
+    from gate.targets.openai import OpenAITarget
 
-    file: str
-    key: str
-
-
-class Target(_Strict):
-    provider: str = "openai"
-    model: str | FileKey = Field(union_mode="left_to_right")
-    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
-    system: str | None = None
-    prompt: str
-    tools: str | None = None
-    base_url: str | None = None
-
-    @field_validator("provider")
-    @classmethod
-    def _known_provider(cls, value: str) -> str:
-        if value in SUPPORTED_PROVIDERS:
-            return value
-        if value in PLANNED_PROVIDERS:
-            raise ValueError(
-                f"provider '{value}' is not supported yet; use 'openai' "
-                "(any OpenAI-compatible endpoint via base_url)"
-            )
-        raise ValueError(f"unknown provider '{value}'; expected one of: openai")
+    Target = OpenAITarget  # the one kind today; the union below once there are more
+else:  # every registered target kind's config model (`provider:` picks it)
+    Target = Union[tuple(kind.config for kind in TARGETS.values())]  # noqa: UP007
 
 
 if TYPE_CHECKING:
@@ -246,7 +225,7 @@ def _walk(
 _MODELS: tuple[type[BaseModel], ...] = (
     GateConfig,
     Suite,
-    Target,
+    *(kind.config for kind in TARGETS.values()),
     FileKey,
     MetricThreshold,
     LatencyThreshold,

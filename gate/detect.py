@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, cast, get_args
 
-from gate.config import FileKey, GateConfig, Suite, Target
+from gate.config import GateConfig, Suite, Target
 from gate.errors import ConfigError
 from gate.models import Category, ChangedFile, ChangeSet, ValueChange
 from gate.scorers.registry import scorer_for
+from gate.targets.base import FileKey
 from gate.values import format_value, read_value
 
 FileStatus = Literal["added", "modified", "deleted", "renamed"]

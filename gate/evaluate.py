@@ -18,7 +18,8 @@ provider's `Throttle` says so) and only the results, never per-call objects, are
 A row's latency and cost are its generation's, also when the cache answered (the recorded
 latency, the price of the recorded usage), so both sides stay comparable; `CallStats` say
 what this run spent on the network, judge calls included, per side.
-Scoring itself lives in `gate.scorers`, prices in `gate.prices`, HTTP in `gate.providers`.
+Scoring itself lives in `gate.scorers`, prices in `gate.prices`, targets (and the one module
+speaking HTTP, `gate.targets.openai_http`) in `gate.targets`.
 """
 
 from __future__ import annotations
@@ -46,19 +47,20 @@ from gate.models import (
     Usage,
 )
 from gate.prices import cost_usd, price_for
-from gate.providers import BadResponse, Completion, Provider, RequestRejected
 from gate.scorers import Expected, JudgeUnparsable, judge_request, scorer_for
+from gate.targets.base import BadResponse, Completion, Provider, RequestRejected
+from gate.targets.openai import DEFAULT_BASE_URL
+from gate.targets.registry import TARGETS
 from gate.throttle import Throttle
 
 if TYPE_CHECKING:
-    from gate.providers.openai import RetryPolicy
+    from gate.targets.openai_http import RetryPolicy
 
 # Budget estimates, before anything is known about the answers.
 CHARS_PER_TOKEN = 4
 DEFAULT_OUTPUT_TOKENS = 256  # a generation without max_tokens
 # This many failed calls in a row (each after its own retries) means the provider is down.
 MAX_CONSECUTIVE_FAILURES = 8
-DEFAULT_BASE_URL = "https://api.openai.com/v1"  # as gate.providers.openai, without importing it
 
 Prices = Mapping[str, tuple[float, float]]
 ProviderSource = Callable[[str], Provider] | Provider
@@ -200,22 +202,26 @@ def evaluate(
         if about.to_send and not replay:
             # Import the HTTP stack before the shell hears that calls are coming, so that
             # whatever it starts meanwhile (an import on a thread) does not slow this one.
-            import gate.providers.openai  # noqa: F401
+            import gate.targets.openai_http  # noqa: F401
         if estimate is not None:
             estimate(about)
 
     try:
         engine.prepare(plan, estimated)
         if engine.needs_network:
-            from gate.providers.openai import OpenAIProvider, make_http_client
+            from gate.targets.openai_http import make_http_client
 
             async def main() -> None:
                 throttle = Throttle(concurrency)
                 async with make_http_client(concurrency, timeout_s) as client:
-                    provider = OpenAIProvider(
-                        api_key, base_url, client, retry=retry, throttle=throttle
-                    )
-                    await engine.fetch(provider, progress, 1.0, throttle)
+
+                    def provider_for(name: str) -> Provider:
+                        kind = TARGETS[name]
+                        return kind.connect(
+                            api_key, base_url, client, retry=retry, throttle=throttle
+                        )
+
+                    await engine.fetch(provider_for, progress, 1.0, throttle)
 
             asyncio.run(main())
         return engine.finish(progress)

@@ -41,6 +41,7 @@ from gate.models import ChangeSet, Comparison, Plan, Report, Results, RunInfo, S
 from gate.plan import build_plan, check_suite_names, select_suites
 from gate.progress import ProgressPrinter
 from gate.settings import Settings
+from gate.targets.registry import target_for
 from gate.workflow import Console, append_summary, write_outputs
 
 if TYPE_CHECKING:
@@ -247,9 +248,11 @@ def _decode(path: str, data: bytes) -> str:
 def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Plan) -> Results:
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if api_key is None and not settings.replay:
+        providers = sorted({run.request.provider for suite in plan.suites for run in suite.runs})
+        secret = target_for(providers[0] if providers else "openai").secrets[0]
         raise ConfigError(
-            "OPENAI_API_KEY is not set: pass it to the step with "
-            "`env: {OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}}` "
+            f"{secret} is not set: pass it to the step with "
+            f"`env: {{{secret}: ${{{{ secrets.{secret} }}}}}}` "
             "(or use --replay with a recorded cache)"
         )
     cache = ResponseCache(Path(settings.cache_dir))

@@ -113,15 +113,10 @@ class ChatRequest:
     repeat: int = 0
 
     def payload(self) -> dict[str, Any]:
-        """The JSON body sent to an OpenAI-compatible /chat/completions endpoint."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
-        }
-        body.update(dict(self.params))
-        if self.tools is not None:
-            body["tools"] = json.loads(self.tools)
-        return body
+        """The body its target kind sends (gate/targets/openai.py: /chat/completions)."""
+        from gate.targets.registry import target_for  # the targets build these values
+
+        return target_for(self.provider).payload(self)
 
     @property
     def key(self) -> str:

@@ -24,7 +24,6 @@ from gate.models import (
     SIDES,
     CaseRun,
     ChangeSet,
-    ChatRequest,
     Message,
     Plan,
     Side,
@@ -32,6 +31,7 @@ from gate.models import (
     Threshold,
 )
 from gate.scorers import sandboxed, scorer_for, substitute, substitution
+from gate.targets.registry import target_for
 from gate.values import read_value
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def _side_runs(
         if target.system and system_text is not None and target.system.endswith(".j2")
         else None
     )
+    kind = target_for(target.provider)
     runs = []
     for case in cases:
         messages: list[Message] = []
@@ -116,8 +117,7 @@ def _side_runs(
             messages.append(Message("system", content))
         messages.append(Message("user", _render(prompt, target.prompt, case, suite)))
         for repeat in range(repeats):
-            request = ChatRequest(
-                provider=target.provider,
+            request = kind.request(
                 base_url=base_url,
                 model=model,
                 messages=tuple(messages),

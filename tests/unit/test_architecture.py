@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,8 @@ PURE = [
     "models",
     "html_report",
     "junit",
+    "targets/base",
+    "targets/registry",
 ]
 FORBIDDEN = {
     "os",
@@ -43,7 +47,7 @@ FORBIDDEN = {
     "gate.github",
     "gate.cache",
     "gate.evaluate",
-    "gate.providers",
+    "gate.targets.openai_http",
     "gate.settings",
     "gate.workflow",
     "random",
@@ -102,11 +106,41 @@ def test_only_the_github_adapter_imports_pygithub() -> None:
     assert users == ["github.py"]
 
 
-def test_only_providers_speak_http_to_models() -> None:
-    """httpx and aiohttp are imported only by the provider modules."""
+def test_only_the_openai_target_speaks_http_to_models() -> None:
+    """httpx and aiohttp are imported only by gate/targets/openai_http.py."""
     users = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if any(n.split(".")[0] in ("httpx", "aiohttp", "httpx_aiohttp") for n in _imports(path))
     )
-    assert all(u.startswith("providers/") for u in users), users
+    assert users == ["targets/openai_http.py"], users
+
+
+def test_every_target_module_is_registered() -> None:
+    """A target kind is one module and one registry line: every kind module's TARGET is listed."""
+    from gate.targets.registry import TARGETS
+
+    helpers = {"__init__", "base", "registry"}
+    for path in sorted((PACKAGE / "targets").glob("*.py")):
+        if path.stem in helpers or path.stem.endswith("_http"):
+            continue
+        module = importlib.import_module(f"gate.targets.{path.stem}")
+        assert TARGETS.get(module.TARGET.provider) is module.TARGET, path.name
+
+
+def test_target_kinds_load_without_the_http_stack() -> None:
+    """A kind's config, request and cache key need no HTTP: only `connect` imports its adapter."""
+    code = (
+        "import sys\n"
+        "from gate.models import Message\n"
+        "from gate.targets.registry import TARGETS\n"
+        "kind = TARGETS['openai']\n"
+        "request = kind.request(base_url='http://x', model='m', messages=(Message('user', 'hi'),),"
+        " params=(), tools=None, repeat=0)\n"
+        "assert request.key and request.payload()['model'] == 'm'\n"
+        "print(sorted(m for m in ('httpx', 'aiohttp', 'httpx_aiohttp') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
