@@ -149,7 +149,7 @@ def render_terminal(
 @cache
 def _environment() -> Environment:
     # jinja2 and tabulate are imported on first use: a cold run imports them on a thread
-    # while its calls are in flight (gate/main.py), not before the first call.
+    # while its calls are in flight (gate/pipeline.py), not before the first call.
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from gate.action import run_action
 from gate.errors import CannotPublish
 from gate.github import StickyComment
-from gate.main import run_action
 from gate.render import comment_marker
 from gate.settings import Settings
 from gate.workflow import Console

@@ -88,7 +88,8 @@ def test_what_a_cold_run_needs_before_its_first_call_imports_no_report_module() 
     those on a thread while its calls are in flight, not before the first one."""
     code = (
         "import sys\n"
-        "import gate.cli, gate.main, gate.plan, gate.evaluate, gate.targets.openai_http\n"
+        "import gate.cli, gate.pipeline, gate.action, gate.effects, gate.publish\n"
+        "import gate.plan, gate.evaluate, gate.targets.openai_http\n"
         "later = ('gate.render', 'gate.compare', 'gate.artifact', 'gate.events',\n"
         "         'gate.ownership', 'jinja2', 'tabulate', 'numpy', 'stamina')\n"
         "print(','.join(m for m in later if m in sys.modules) or 'none')\n"
