@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from gate.events import GateTarget
 
 # What only the action needs (events, artifacts, ownership) and what only the report needs
-# (gate.render, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
+# (gate.report, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
 # its calls without them, and a cold run imports the report's on a thread meanwhile.
 
 
@@ -100,7 +100,7 @@ def _gate(
     github_factory: Callable[[Settings], Any] | None,
 ) -> int:
     """Evaluate the change `target` names, post what it says to post, return the exit code."""
-    from gate.render import render_report
+    from gate.report.render import render_report
 
     if target.event == "pull_request_target":
         console.warning(
@@ -184,7 +184,7 @@ def _report_from_pr_files(
     changes. When none of them is one a suite could depend on, the gate can still say so
     without reading the base side; otherwise the git error stands (it asks for
     `fetch-depth: 0`)."""
-    from gate.render import render_report
+    from gate.report.render import render_report
 
     if github is None or target.pr_number is None:
         raise error

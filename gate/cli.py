@@ -48,7 +48,7 @@ NOT_LOCAL = (
     "shard",
     "allow-pull-request-target",
 )
-TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.render)
+TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.report.tables)
 INPUT_HELP_LOCAL = {
     "results-dir": "write the full report, the JSON results and an HTML report side by side here",
 }
@@ -235,7 +235,7 @@ def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int
         and outcome.changes is not None
         and outcome.results is not None
     ):
-        from gate.render import render_terminal  # after the calls: see gate.pipeline
+        from gate.report.terminal import render_terminal  # after the calls: see gate.pipeline
 
         with console.untrusted():
             console.info(

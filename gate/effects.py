@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from gate.pipeline import Outcome
 
 # What only the action needs (events, artifacts, ownership) and what only the report needs
-# (gate.render, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
+# (gate.report, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
 # its calls without them, and a cold run imports the report's on a thread meanwhile.
 
 
@@ -250,7 +250,7 @@ def post_comment(
     report into the oldest. (A retried POST whose first answer was lost leaves a duplicate
     the same way.) Leftover duplicates are deleted by the next run that finds the comment.
     """
-    from gate.render import comment_marker
+    from gate.report.comment import comment_marker
 
     number = target.pr_number
     if number is None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gate.calibrate import Calibration
 
 # What only the action needs (events, artifacts, ownership) and what only the report needs
-# (gate.render, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
+# (gate.report, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
 # its calls without them, and a cold run imports the report's on a thread meanwhile.
 
 
@@ -86,12 +86,12 @@ def evaluate_change(
     )
     suites = select_suites(config, changes, settings.suite_filter)
     if not suites:
-        from gate.render import render_report
+        from gate.report.render import render_report
 
         report = render_report(None, changes, {}, info)
         return Outcome(changes, None, None, None, report, info)
     if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
-        from gate.render import render_report
+        from gate.report.render import render_report
 
         console.warning(
             "not evaluated: this pull request comes from a fork, whose workflow runs get no "
@@ -103,7 +103,7 @@ def evaluate_change(
     results = _evaluate(settings, console, config, plan)
     # numpy, jinja2 and tabulate: imported after the calls (on a thread during them, see _evaluate)
     from gate.compare import compare_results
-    from gate.render import render_report
+    from gate.report.render import render_report
 
     comparison = compare_results(plan, results)
     report = render_report(comparison, changes, results.stats, info)
@@ -276,7 +276,7 @@ def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Pl
 def _import_for_the_report() -> None:
     for module in ("gate.compare", "tabulate"):
         importlib.import_module(module)
-    from gate.render import compile_templates  # and jinja2 with it
+    from gate.report.templates import compile_templates  # and jinja2 with it
 
     compile_templates()
 

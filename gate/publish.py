@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gate.events import WorkflowRunSource
 
 # What only the action needs (events, artifacts, ownership) and what only the report needs
-# (gate.render, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
+# (gate.report, with jinja2 and tabulate) is imported where it is used: `llm-gate eval` starts
 # its calls without them, and a cold run imports the report's on a thread meanwhile.
 
 
@@ -95,7 +95,7 @@ def _post_artifact(
 
     from gate.artifact import ArtifactError, read_relayed_run
     from gate.events import GateTarget
-    from gate.render import render_relayed_comment
+    from gate.report.comment import render_relayed_comment
 
     try:
         manifest = _read_manifest(settings, source)

@@ -22,7 +22,7 @@ PURE = [
     "plan",
     "compare",
     "special",
-    "render",
+    "report",
     "escape",
     "scorers",
     "values",
