@@ -362,7 +362,7 @@ def bare_httpx_seconds(url: str, requests: int = 2_000) -> float:
     """The same through the shared httpx client llm-gate uses (aiohttp transport), nothing else."""
     import asyncio
 
-    from gate.providers.openai import make_http_client
+    from gate.targets.openai_http import make_http_client
 
     body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "2 + 2?"}]})
 

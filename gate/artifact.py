@@ -35,7 +35,7 @@ from gate.models import (
     SuiteComparison,
     Verdict,
 )
-from gate.render import HEADLINE_LIMIT, RELAYED_LIMITS
+from gate.report.limits import HEADLINE_LIMIT, RELAYED_LIMITS
 
 MANIFEST_NAME = "llm-gate-publish.json"
 MANIFEST_VERSION = 2  # 1 carried the comment's markdown, which `mode: publish` no longer posts

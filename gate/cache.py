@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gate.errors import GateError
 from gate.models import ChatRequest, Usage
-from gate.providers import Completion
+from gate.targets.base import Completion
 
 FILE_NAME = "responses.sqlite3"
 FORMAT_VERSION = 3  # PRAGMA user_version; 1 was a JSON file per key; 2 had no cost_usd

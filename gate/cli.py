@@ -48,7 +48,7 @@ NOT_LOCAL = (
     "shard",
     "allow-pull-request-target",
 )
-TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.render)
+TERMINAL_CASES = 10  # changed cases per suite in the terminal's table (gate.report.tables)
 INPUT_HELP_LOCAL = {
     "results-dir": "write the full report, the JSON results and an HTML report side by side here",
 }
@@ -198,7 +198,7 @@ def _quiet_library_logs(debug: bool) -> None:
 
 
 def _run(settings: Any) -> int:
-    from gate.main import run_action
+    from gate.action import run_action
     from gate.workflow import Console
 
     return run_action(settings, Console(actions=settings.github_actions))
@@ -207,10 +207,11 @@ def _run(settings: Any) -> int:
 def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int:
     from pathlib import Path
 
+    from gate.effects import exit_code
     from gate.evidence import write_local_results
     from gate.git import Git
-    from gate.main import evaluate_change, exit_code
     from gate.models import RunInfo
+    from gate.pipeline import evaluate_change
     from gate.workflow import Console
 
     settings.check_supported()
@@ -234,7 +235,7 @@ def _eval(settings: Any, report_file: str | None, junit_file: str | None) -> int
         and outcome.changes is not None
         and outcome.results is not None
     ):
-        from gate.render import render_terminal  # after the calls: see gate.main
+        from gate.report.terminal import render_terminal  # after the calls: see gate.pipeline
 
         with console.untrusted():
             console.info(
@@ -266,7 +267,7 @@ def _calibrate(settings: Any, repeats: int | None) -> int:
 
     from gate.calibrate import format_calibration
     from gate.git import Git
-    from gate.main import calibrate_working_tree
+    from gate.pipeline import calibrate_working_tree
     from gate.workflow import Console
 
     if repeats is not None and not 1 <= repeats <= 50:
@@ -282,7 +283,7 @@ def _calibrate(settings: Any, repeats: int | None) -> int:
 def _check(settings: Any) -> int:
     from gate.detect import watched_files
     from gate.git import Git
-    from gate.main import check_working_tree
+    from gate.pipeline import check_working_tree
 
     # Only the working tree is read (no git command runs): a config can be checked anywhere.
     config, plan = check_working_tree(settings, Git(settings.workspace))

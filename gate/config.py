@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gate.errors import ConfigError
 from gate.escape import clip, normalize_text
+from gate.scorers.base import ScorerConfig
+from gate.scorers.registry import SCORERS, scorer_for
+from gate.targets.base import FileKey
+from gate.targets.registry import TARGETS
 from gate.values import load_yaml, yaml_error
 
-SUPPORTED_PROVIDERS = ("openai",)
-PLANNED_PROVIDERS = ("anthropic", "command", "python")
 OPS_THRESHOLDS = ("latency_p95_ms", "cost_usd")
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_ERROR_RATE = 0.05
@@ -36,58 +38,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FileKey(_Strict):
-    """A value kept in another YAML/JSON file: `{file: config/models.yaml, key: support.model}`."""
+if TYPE_CHECKING:
+    from gate.targets.openai import OpenAITarget
 
-    file: str
-    key: str
-
-
-class Target(_Strict):
-    provider: str = "openai"
-    model: str | FileKey = Field(union_mode="left_to_right")
-    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
-    system: str | None = None
-    prompt: str
-    tools: str | None = None
-    base_url: str | None = None
-
-    @field_validator("provider")
-    @classmethod
-    def _known_provider(cls, value: str) -> str:
-        if value in SUPPORTED_PROVIDERS:
-            return value
-        if value in PLANNED_PROVIDERS:
-            raise ValueError(
-                f"provider '{value}' is not supported yet; use 'openai' "
-                "(any OpenAI-compatible endpoint via base_url)"
-            )
-        raise ValueError(f"unknown provider '{value}'; expected one of: openai")
+    Target = OpenAITarget  # the one kind today; the union below once there are more
+else:  # every registered target kind's config model (`provider:` picks it)
+    Target = Union[tuple(kind.config for kind in TARGETS.values())]  # noqa: UP007
 
 
-class _ScorerBase(_Strict):
-    name: str | None = None
-    informational: bool = False
-
-
-class MatchScorer(_ScorerBase):
-    type: Literal["exact", "contains", "regex"]
-    value: str
-    ignore_case: bool = False
-
-
-class JsonValidScorer(_ScorerBase):
-    type: Literal["json_valid"]
-
-
-class JudgeScorer(_ScorerBase):
-    type: Literal["judge"]
-    rubric: str
-    model: str
-    scale: Annotated[int, Field(ge=2, le=100)] = 5
-
-
-Scorer = Annotated[MatchScorer | JsonValidScorer | JudgeScorer, Field(discriminator="type")]
+if TYPE_CHECKING:
+    Scorer = ScorerConfig
+else:  # every registered scorer's config model, told apart by `type`
+    Scorer = Annotated[
+        Union[tuple(scorer.config for scorer in SCORERS.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
 class MetricThreshold(_Strict):
@@ -158,14 +123,9 @@ class Suite(_Strict):
         return [s.name or s.type for s in self.scorers]
 
 
-PASS_RATE_UNIT = "pass rates are fractions: 0.05 = 5 points"
-
-
-def _metric_range(scorer: MatchScorer | JsonValidScorer | JudgeScorer) -> tuple[float, float, str]:
+def _metric_range(scorer: ScorerConfig) -> tuple[float, float, str]:
     """The values a metric's mean can take, and how its thresholds are written."""
-    if isinstance(scorer, JudgeScorer):
-        return 1.0, float(scorer.scale), f"judge scores are on its 1–{scorer.scale} scale"
-    return 0.0, 1.0, PASS_RATE_UNIT
+    return scorer_for(scorer.type).metric_range(scorer)
 
 
 def _check_range(
@@ -267,24 +227,24 @@ def _walk(
             _walk(item, path, lines, seen)
 
 
+_MODELS: tuple[type[BaseModel], ...] = (
+    GateConfig,
+    Suite,
+    *(kind.config for kind in TARGETS.values()),
+    FileKey,
+    MetricThreshold,
+    LatencyThreshold,
+    CostThreshold,
+    Thresholds,
+    Price,
+    *(scorer.config for scorer in SCORERS.values()),
+)
 _KNOWN_KEYS = sorted(
     {
         name
-        for model in (
-            GateConfig,
-            Suite,
-            Target,
-            FileKey,
-            MatchScorer,
-            JudgeScorer,
-            JsonValidScorer,
-            MetricThreshold,
-            LatencyThreshold,
-            CostThreshold,
-            Thresholds,
-            Price,
-        )
-        for name in model.model_fields
+        for model in _MODELS
+        for key, field in model.model_fields.items()
+        for name in (key, field.alias or key)
     }
     | {"type"}
 )

@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, cast, get_args
 
-from gate.config import FileKey, GateConfig, JudgeScorer, Suite, Target
+from gate.config import GateConfig, Suite, Target
 from gate.errors import ConfigError
 from gate.models import Category, ChangedFile, ChangeSet, ValueChange
+from gate.scorers.registry import scorer_for
+from gate.targets.base import FileKey
 from gate.values import format_value, read_value
 
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
@@ -291,9 +293,9 @@ def _file_refs(suite: Suite) -> list[_FileRef]:
     if target.tools is not None:
         refs.append(_FileRef(Category.TOOLS, "tools", target.tools))
     for scorer in suite.scorers:
-        if isinstance(scorer, JudgeScorer):
-            metric = scorer.name or scorer.type
-            refs.append(_FileRef(Category.RUBRIC, f"judge:{metric}", scorer.rubric))
+        metric = scorer.name or scorer.type
+        for category, role, path in scorer_for(scorer.type).watched(scorer, metric):
+            refs.append(_FileRef(category, role, path))
     return [_FileRef(r.category, r.role, normalize_path(r.path)) for r in refs]
 
 

@@ -18,7 +18,8 @@ provider's `Throttle` says so) and only the results, never per-call objects, are
 A row's latency and cost are its generation's, also when the cache answered (the recorded
 latency, the price of the recorded usage), so both sides stay comparable; `CallStats` say
 what this run spent on the network, judge calls included, per side.
-Scoring itself lives in `gate.scorers`, prices in `gate.prices`, HTTP in `gate.providers`.
+Scoring itself lives in `gate.scorers`, prices in `gate.prices`, targets (and the one module
+speaking HTTP, `gate.targets.openai_http`) in `gate.targets`.
 """
 
 from __future__ import annotations
@@ -46,31 +47,25 @@ from gate.models import (
     Usage,
 )
 from gate.prices import cost_usd, price_for
-from gate.providers import BadResponse, Completion, Provider, RequestRejected
-from gate.scorers import (
-    JudgeUnparsable,
-    explain_miss,
-    judge_request,
-    parse_judge_answer,
-    render_value,
-    score_against,
-)
+from gate.scorers import Expected, JudgeUnparsable, judge_request, scorer_for
+from gate.targets.base import BadResponse, Completion, Provider, RequestRejected
+from gate.targets.openai import DEFAULT_BASE_URL
+from gate.targets.registry import TARGETS
 from gate.throttle import Throttle
 
 if TYPE_CHECKING:
-    from gate.providers.openai import RetryPolicy
+    from gate.targets.openai_http import RetryPolicy
 
 # Budget estimates, before anything is known about the answers.
 CHARS_PER_TOKEN = 4
 DEFAULT_OUTPUT_TOKENS = 256  # a generation without max_tokens
 # This many failed calls in a row (each after its own retries) means the provider is down.
 MAX_CONSECUTIVE_FAILURES = 8
-DEFAULT_BASE_URL = "https://api.openai.com/v1"  # as gate.providers.openai, without importing it
 
 Prices = Mapping[str, tuple[float, float]]
 ProviderSource = Callable[[str], Provider] | Provider
 Source = Literal["cache", "network", "failed", "skipped", "missing"]
-_NOTHING_RENDERED: dict[str, str] = {}  # a row whose scorers have no value (json_valid, judges)
+_NOTHING_RENDERED: dict[str, Expected] = {}  # a row whose scorers render nothing (json_valid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,22 +202,26 @@ def evaluate(
         if about.to_send and not replay:
             # Import the HTTP stack before the shell hears that calls are coming, so that
             # whatever it starts meanwhile (an import on a thread) does not slow this one.
-            import gate.providers.openai  # noqa: F401
+            import gate.targets.openai_http  # noqa: F401
         if estimate is not None:
             estimate(about)
 
     try:
         engine.prepare(plan, estimated)
         if engine.needs_network:
-            from gate.providers.openai import OpenAIProvider, make_http_client
+            from gate.targets.openai_http import make_http_client
 
             async def main() -> None:
                 throttle = Throttle(concurrency)
                 async with make_http_client(concurrency, timeout_s) as client:
-                    provider = OpenAIProvider(
-                        api_key, base_url, client, retry=retry, throttle=throttle
-                    )
-                    await engine.fetch(provider, progress, 1.0, throttle)
+
+                    def provider_for(name: str) -> Provider:
+                        kind = TARGETS[name]
+                        return kind.connect(
+                            api_key, base_url, client, retry=retry, throttle=throttle
+                        )
+
+                    await engine.fetch(provider_for, progress, 1.0, throttle)
 
             asyncio.run(main())
         return engine.finish(progress)
@@ -255,7 +254,7 @@ class _Engine:
         self._suites: list[str] = []
         self._results: list[CaseResult | None] = []
         self._pending: list[_Item] = []  # case runs that need the network
-        self._rendered: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._rendered: dict[tuple[str, str, str], dict[str, Expected]] = {}
         self._outcomes: dict[str, _Outcome] = {}  # every unique request's, once known
         self._inflight: dict[str, asyncio.Future[_Outcome]] = {}
         self._missed: set[str] = set()  # looked up in the cache before, not there
@@ -288,7 +287,7 @@ class _Engine:
         """Render, read the cache, estimate, check the budget; score what the cache answers."""
         items: list[_Item] = []
         for suite in plan.suites:
-            judges = tuple(spec for spec in suite.scorers if spec.type == "judge")
+            judges = tuple(spec for spec in suite.scorers if scorer_for(spec.type).judged)
             for run in suite.runs:
                 items.append(_Item(len(items), suite, run, run.request.key, judges))
         self._items = items
@@ -542,11 +541,12 @@ class _Engine:
         text = completion.text
         rendered = self._rendered.get((suite.name, run.side, run.case_id), _NOTHING_RENDERED)
         for spec in suite.scorers:
-            if spec.type != "judge":
-                expected = rendered.get(spec.name)
-                scores[spec.name] = score_against(spec, text, expected)
-                if scores[spec.name] == 0.0 and (miss := explain_miss(spec, text, expected)):
-                    reasons[spec.name] = miss
+            scorer = scorer_for(spec.type)
+            if not scorer.judged:
+                score = scorer.score(spec, text, rendered.get(spec.name))
+                scores[spec.name] = score.value
+                if score.reason:
+                    reasons[spec.name] = score.reason
                 continue
             verdict = verdicts[spec.name]
             if verdict.completion is None:
@@ -554,10 +554,10 @@ class _Engine:
                 score_errors[spec.name] = f"judge call failed: {verdict.error}"
                 continue
             try:
-                score, reason = parse_judge_answer(verdict.completion.text, spec.scale)
-                scores[spec.name] = score
-                if reason is not None:
-                    reasons[spec.name] = reason
+                score = scorer.score(spec, verdict.completion.text, None)
+                scores[spec.name] = score.value
+                if score.reason is not None:
+                    reasons[spec.name] = score.reason
             except JudgeUnparsable as exc:
                 scores[spec.name] = None
                 score_errors[spec.name] = str(exc)
@@ -705,7 +705,7 @@ def check_scorer_values(plan: Plan) -> None:
     _render_values(items)
 
 
-def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, str]]:
+def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, Expected]]:
     """Render every scorer value for every case before spending anything on calls.
 
     Keyed by (suite, side, case id), then metric: repeats share their row, and a case's row may
@@ -713,7 +713,7 @@ def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, s
     the head side's rendering). The head side goes first, so an error names the case as the
     pull request has it, as `llm-gate check` (which reads the working tree) does.
     """
-    rendered: dict[tuple[str, str, str], dict[str, str]] = {}
+    rendered: dict[tuple[str, str, str], dict[str, Expected]] = {}
     head_variables: dict[tuple[str, str], dict[str, Any]] = {}
     for item in sorted(items, key=lambda i: i.run.side != "head"):
         suite, run = item.suite, item.run
@@ -725,18 +725,16 @@ def _render_values(items: list[_Item]) -> dict[tuple[str, str, str], dict[str, s
         elif head_variables.get((suite.name, run.case_id)) == run.variables:
             rendered[row] = rendered[(suite.name, "head", run.case_id)]
             continue
-        values: dict[str, str] = {}
+        values: dict[str, Expected] = {}
         for spec in suite.scorers:
-            if spec.type not in ("exact", "contains", "regex"):
-                continue
             try:
-                value = render_value(spec, run.variables)
-                if spec.type == "regex":
-                    score_against(spec, "", value)  # compiles it: a bad one fails here
+                # a regex compiles here: a bad one fails before any call
+                value = scorer_for(spec.type).expected(spec, run.variables)
             except TemplateError as exc:
                 where = f"suite '{suite.name}', {run.side} case '{run.case_id}'"
                 raise TemplateError(f"{where}: {exc}") from None
-            values[spec.name] = value
+            if value is not None:
+                values[spec.name] = value
         rendered[row] = values
     return rendered
 

@@ -1,7 +1,7 @@
 """The files a run leaves as evidence, and their names: the full report, the comment, the JSON
 results, JUnit XML and (for `llm-gate eval`) the side-by-side HTML page.
 
-The action writes its files into `results-dir` (gate.main.publish); `llm-gate eval` writes
+The action writes its files into `results-dir` (gate.effects.publish); `llm-gate eval` writes
 them where its options say (`write_local_results`). Writes replace a file whole.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gate.models import Report
 
 if TYPE_CHECKING:
-    from gate.main import Outcome
+    from gate.pipeline import Outcome
 
 REPORT_NAME = "llm-gate-report.md"
 RESULTS_NAME = "llm-gate-results.json"

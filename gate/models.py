@@ -19,8 +19,6 @@ Side = Literal["base", "head"]
 # building an encoder for every request key.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 SIDES: tuple[Side, Side] = ("base", "head")
-# Providers whose API takes a sampling `seed` (OpenAI chat completions, and compatible servers).
-SEEDED_PROVIDERS = frozenset({"openai"})
 
 
 class Category(StrEnum):
@@ -103,9 +101,8 @@ class ChatRequest:
     """One chat-completions request, fully specified, and the key it is cached under.
 
     The key is a hash of everything that can change the answer (provider, base URL, model,
-    messages, tools, params, repeat index) and of nothing else: never headers or keys. The
-    body carries a per-repeat `seed` (the user's `seed`, 0 by default, plus the repeat index)
-    where the provider takes one.
+    messages, tools, params, repeat index) and of nothing else: never headers or keys. A
+    target kind whose API takes a sampling seed puts a per-repeat one in the body.
     """
 
     provider: str
@@ -117,21 +114,10 @@ class ChatRequest:
     repeat: int = 0
 
     def payload(self) -> dict[str, Any]:
-        """The JSON body sent to an OpenAI-compatible /chat/completions endpoint."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
-        }
-        body.update(dict(self.params))
-        if self.provider in SEEDED_PROVIDERS:
-            # Each repeat is its own sample: a per-repeat seed (offset from the user's own),
-            # so a deterministic endpoint or a caching proxy does not hand back k copies.
-            own = body.get("seed", 0)
-            if isinstance(own, int) and not isinstance(own, bool):
-                body["seed"] = own + self.repeat
-        if self.tools is not None:
-            body["tools"] = json.loads(self.tools)
-        return body
+        """The body its target kind sends (gate/targets/openai.py: /chat/completions)."""
+        from gate.targets.registry import target_for  # the targets build these values
+
+        return target_for(self.provider).payload(self)
 
     @property
     def key(self) -> str:
@@ -223,18 +209,23 @@ class ScorerSpec:
     """A scorer as the head's config declares it (the same ruler measures both sides)."""
 
     name: str  # metric name, unique within a suite
-    type: Literal["exact", "contains", "regex", "json_valid", "judge"]
-    value: str | None = None  # jinja2 template (exact/contains/regex)
+    type: str  # a scorer of gate/scorers/registry.py
+    value: str | None = None  # jinja2 template (exact/contains/regex/...)
     ignore_case: bool = False
     rubric: str | None = None  # rubric text (judge), read from the head side
     rubric_path: str | None = None
     model: str | None = None  # judge model
     scale: int = 5
     informational: bool = False
+    values: tuple[str, ...] = ()  # jinja2 templates (contains_any/contains_all)
+    negate: bool = False  # `not: true`: a deterministic scorer's pass becomes a fail
 
     @property
     def binary(self) -> bool:
-        return self.type != "judge"
+        """Pass/fail (every deterministic scorer), not a judge's scale."""
+        from gate.scorers.registry import scorer_for  # the scorers import these values
+
+        return not scorer_for(self.type).judged
 
 
 @dataclass(frozen=True, slots=True)

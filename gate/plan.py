@@ -18,22 +18,21 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from gate.config import GateConfig, JudgeScorer, MatchScorer, Suite, Target, resolve_threshold
+from gate.config import GateConfig, Suite, Target, resolve_threshold
 from gate.datasets import Case, parse_dataset
 from gate.errors import ConfigError, TemplateError
 from gate.models import (
     SIDES,
     CaseRun,
     ChangeSet,
-    ChatRequest,
     Message,
     Plan,
-    ScorerSpec,
     Side,
     SuitePlan,
     Threshold,
 )
-from gate.scorers import sandboxed, substitute, substitution
+from gate.scorers import sandboxed, scorer_for, substitute, substitution
+from gate.targets.registry import target_for
 from gate.values import read_value
 
 if TYPE_CHECKING:
@@ -114,6 +113,7 @@ def _side_runs(
         if target.system and system_text is not None and target.system.endswith(".j2")
         else None
     )
+    kind = target_for(target.provider)
     runs = []
     for case in cases:
         messages: list[Message] = []
@@ -122,8 +122,7 @@ def _side_runs(
             messages.append(Message("system", content))
         messages.append(Message("user", _render(prompt, target.prompt, case, suite)))
         for repeat in range(repeats):
-            request = ChatRequest(
-                provider=target.provider,
+            request = kind.request(
                 base_url=base_url,
                 model=model,
                 messages=tuple(messages),
@@ -142,34 +141,10 @@ def _suite_plan(
     thresholds: dict[str, Threshold] = {}
     for scorer in suite.scorers:
         metric = scorer.name or scorer.type
-        if isinstance(scorer, JudgeScorer):
-            rubric = head_files.get(scorer.rubric)
-            if rubric is None:
-                raise ConfigError(
-                    f"suites.{name}.scorers: rubric '{scorer.rubric}' not found; fix the path"
-                )
-            spec = ScorerSpec(
-                name=metric,
-                type="judge",
-                rubric=rubric,
-                rubric_path=scorer.rubric,
-                model=scorer.model,
-                scale=scorer.scale,
-                informational=scorer.informational,
-            )
-            span = float(scorer.scale - 1)
-        elif isinstance(scorer, MatchScorer):
-            spec = ScorerSpec(
-                name=metric,
-                type=scorer.type,
-                value=scorer.value,
-                ignore_case=scorer.ignore_case,
-                informational=scorer.informational,
-            )
-            span = 1.0
-        else:
-            spec = ScorerSpec(name=metric, type="json_valid", informational=scorer.informational)
-            span = 1.0
+        kind = scorer_for(scorer.type)
+        spec = kind.spec(scorer, metric, head_files, name)
+        low, high, _ = kind.metric_range(scorer)
+        span = high - low
         scorers.append(spec)
         resolved = resolve_threshold(suite, metric, span)
         thresholds[metric] = Threshold(resolved.max_drop, resolved.min, resolved.row_drop)

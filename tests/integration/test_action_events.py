@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from gate.action import run_action
 from gate.errors import CannotPublish
 from gate.github import StickyComment
-from gate.main import run_action
-from gate.render import comment_marker
+from gate.report.comment import comment_marker
 from gate.settings import Settings
 from gate.workflow import Console
 from tests.end_to_end.conftest import (

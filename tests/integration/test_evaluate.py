@@ -22,7 +22,7 @@ from gate.models import (
     ScorerSpec,
     SuitePlan,
 )
-from gate.providers.openai import OpenAIProvider, RetryPolicy, make_http_client
+from gate.targets.openai_http import OpenAIProvider, RetryPolicy, make_http_client
 from tests.fakes.openai_server import FakeOpenAI
 
 KEY = "sk-test-5be1d0c4-keep-out-of-caches"

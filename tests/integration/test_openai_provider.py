@@ -13,8 +13,8 @@ import pytest
 
 from gate.errors import ProviderUnavailable
 from gate.models import ChatRequest, Message, Usage
-from gate.providers import BadResponse, Completion, RequestRejected
-from gate.providers.openai import (
+from gate.targets.base import BadResponse, Completion, RequestRejected
+from gate.targets.openai_http import (
     DEFAULT_BASE_URL,
     OpenAIProvider,
     RetryPolicy,

@@ -39,7 +39,7 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     script = (target / "bin" / "llm-gate").read_text(encoding="utf-8")
     assert "from gate.cli import entry" in script
     done = subprocess.run(
-        [sys.executable, "-c", "import gate.render as r; print(r.comment_marker('x.yml'))"],
+        [sys.executable, "-c", "import gate.report.comment as r; print(r.comment_marker('x.yml'))"],
         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

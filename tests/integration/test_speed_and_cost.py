@@ -121,7 +121,7 @@ def test_a_run_the_cache_answers_entirely_never_loads_the_http_stack(tmp_path: P
         from gate.cache import ResponseCache
         from gate.evaluate import evaluate
         from gate.models import CaseRun, ChatRequest, Message, Plan, ScorerSpec, SuitePlan, Usage
-        from gate.providers import Completion
+        from gate.targets.base import Completion
 
         url = "http://127.0.0.1:9/v1"  # nothing listens there
         def request(text):
@@ -155,6 +155,6 @@ def test_a_run_the_cache_answers_entirely_never_loads_the_http_stack(tmp_path: P
 def test_the_engine_and_the_adapter_agree_on_the_default_base_url() -> None:
     """evaluate.py names OpenAI's URL without importing the HTTP stack; both say the same."""
     from gate import evaluate as engine
-    from gate.providers import openai
+    from gate.targets import openai_http as openai
 
     assert engine.DEFAULT_BASE_URL == openai.DEFAULT_BASE_URL

@@ -8,7 +8,7 @@ from dataclasses import replace
 from gate.annotate import annotations_for, changed_ranges, split_annotations
 from gate.detect import unified_diff
 from gate.models import Annotation, Category, ChangedFile, Verdict
-from gate.render import render_report
+from gate.report.render import render_report
 from tests.unit.test_render import INFO, STATS, assert_balanced, changes, passing, regression
 from tests.unit.test_render_fuzz import without_code
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,13 +23,15 @@ PURE = [
     "compare",
     "special",
     "signflip",
-    "render",
+    "report",
     "escape",
     "scorers",
     "values",
     "models",
     "html_report",
     "junit",
+    "targets/base",
+    "targets/registry",
 ]
 FORBIDDEN = {
     "os",
@@ -38,12 +43,15 @@ FORBIDDEN = {
     "aiohttp",
     "github",
     "requests",
-    "gate.main",
+    "gate.pipeline",
+    "gate.action",
+    "gate.effects",
+    "gate.publish",
     "gate.git",
     "gate.github",
     "gate.cache",
     "gate.evaluate",
-    "gate.providers",
+    "gate.targets.openai_http",
     "gate.settings",
     "gate.workflow",
     "random",
@@ -61,12 +69,35 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _files(module: str) -> list[Path]:
+    """A module's file, or every file of a package (gate/scorers/)."""
+    package = PACKAGE / module
+    if package.is_dir():
+        return sorted(package.rglob("*.py"))
+    return [PACKAGE / f"{module}.py"]
+
+
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_import_no_adapter(module: str) -> None:
     """detect, plan, compare, render and friends read no environment, clock, network or GitHub."""
-    imported = _imports(PACKAGE / f"{module}.py")
-    bad = {name for name in imported for f in FORBIDDEN if name == f or name.startswith(f + ".")}
-    assert not bad, f"gate/{module}.py imports {sorted(bad)}"
+    files = _files(module)
+    assert all(path.is_file() for path in files), f"gate/{module} is missing"
+    for path in files:
+        imported = _imports(path)
+        bad = {n for n in imported for f in FORBIDDEN if n == f or n.startswith(f + ".")}
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_every_scorer_module_is_registered() -> None:
+    """A scorer is one module and one registry line: every scorer module's SCORER is listed."""
+    from gate.scorers.registry import SCORERS
+
+    helpers = {"__init__", "base", "registry", "templating"}
+    for path in sorted((PACKAGE / "scorers").glob("*.py")):
+        if path.stem in helpers:
+            continue
+        module = importlib.import_module(f"gate.scorers.{path.stem}")
+        assert SCORERS.get(module.SCORER.type) is module.SCORER, path.name
 
 
 def test_only_the_github_adapter_imports_pygithub() -> None:
@@ -79,11 +110,41 @@ def test_only_the_github_adapter_imports_pygithub() -> None:
     assert users == ["github.py"]
 
 
-def test_only_providers_speak_http_to_models() -> None:
-    """httpx and aiohttp are imported only by the provider modules."""
+def test_only_the_openai_target_speaks_http_to_models() -> None:
+    """httpx and aiohttp are imported only by gate/targets/openai_http.py."""
     users = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if any(n.split(".")[0] in ("httpx", "aiohttp", "httpx_aiohttp") for n in _imports(path))
     )
-    assert all(u.startswith("providers/") for u in users), users
+    assert users == ["targets/openai_http.py"], users
+
+
+def test_every_target_module_is_registered() -> None:
+    """A target kind is one module and one registry line: every kind module's TARGET is listed."""
+    from gate.targets.registry import TARGETS
+
+    helpers = {"__init__", "base", "registry"}
+    for path in sorted((PACKAGE / "targets").glob("*.py")):
+        if path.stem in helpers or path.stem.endswith("_http"):
+            continue
+        module = importlib.import_module(f"gate.targets.{path.stem}")
+        assert TARGETS.get(module.TARGET.provider) is module.TARGET, path.name
+
+
+def test_target_kinds_load_without_the_http_stack() -> None:
+    """A kind's config, request and cache key need no HTTP: only `connect` imports its adapter."""
+    code = (
+        "import sys\n"
+        "from gate.models import Message\n"
+        "from gate.targets.registry import TARGETS\n"
+        "kind = TARGETS['openai']\n"
+        "request = kind.request(base_url='http://x', model='m', messages=(Message('user', 'hi'),),"
+        " params=(), tools=None, repeat=0)\n"
+        "assert request.key and request.payload()['model'] == 'm'\n"
+        "print(sorted(m for m in ('httpx', 'aiohttp', 'httpx_aiohttp') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

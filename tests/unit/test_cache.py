@@ -10,7 +10,7 @@ import pytest
 
 from gate.cache import FORMAT_VERSION, CacheUnwritable, CacheWriter, ResponseCache
 from gate.models import ChatRequest, Message, Usage
-from gate.providers import Completion
+from gate.targets.base import Completion
 
 REQUEST = ChatRequest(
     provider="openai",

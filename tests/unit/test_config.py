@@ -96,6 +96,17 @@ def test_planned_provider_is_a_clear_error() -> None:
     assert "provider 'anthropic' is not supported yet" in message
 
 
+def test_unknown_provider_lists_the_registered_kinds() -> None:
+    """An unknown `provider:` is one line naming the key and every registered target kind."""
+    message = _error(
+        VALID.replace("      model: {file", "      provider: openia\n      model: {file")
+    )
+    assert message == (
+        "llm-gate.yml:5: suites.bot.target.provider: unknown provider 'openia'; "
+        "expected one of: openai"
+    )
+
+
 def test_duplicate_metric_names() -> None:
     """Two scorers of one type need distinct names."""
     text = VALID.replace(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from gate.failures import case_errors, describe
 from gate.models import CaseResult, ErrorKind, Usage
-from gate.render import render_terminal
+from gate.report.terminal import render_terminal
 from tests.unit.test_render import changes, regression, report_for
 
 

@@ -134,3 +134,24 @@ def test_unknown_suite_in_filter() -> None:
     with pytest.raises(ConfigError, match="input `suites`: unknown suite 'nope'"):
         select_suites(config, _changes(), ["nope"])
     assert select_suites(config, _changes(), []) == ("bot",)
+
+
+def test_a_registered_scorer_reaches_the_plan_with_its_options() -> None:
+    """A scorer of the registry (contains_any with `not: true`) becomes a spec carrying its
+    values, its case folding and its negation, with a pass rate's default tolerance."""
+    config = CONFIG.replace(
+        '      - {type: contains, value: "{{ expected }}"}\n',
+        "      - {type: contains_any, values: ['{{ expected }}', sorry], not: true,"
+        " ignore_case: true, name: no_echo}\n",
+    )
+    files = {**FILES, "llm-gate.yml": config}
+    suite = _plan(files, files).suites[0]
+    spec = suite.scorers[0]
+    assert (spec.name, spec.type, spec.values) == (
+        "no_echo",
+        "contains_any",
+        ("{{ expected }}", "sorry"),
+    )
+    assert spec.negate and spec.ignore_case and spec.binary
+    assert suite.thresholds["no_echo"].max_drop == 0.05
+    assert not suite.scorers[1].binary  # the judge

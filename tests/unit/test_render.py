@@ -22,7 +22,6 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from syrupy.location import PyTestLocation
 from syrupy.types import SerializableData
 
-from gate import render as render_module
 from gate.compare import cases_for
 from gate.models import (
     CallStats,
@@ -41,12 +40,11 @@ from gate.models import (
     ValueChange,
     Verdict,
 )
-from gate.render import (
-    comment_marker,
-    render_relayed_comment,
-    render_report,
-    render_terminal,
-)
+from gate.report import comment as comment_module
+from gate.report import facts as facts_module
+from gate.report.comment import comment_marker, render_relayed_comment
+from gate.report.render import render_report
+from gate.report.terminal import render_terminal
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
 
@@ -884,8 +882,8 @@ def test_results_hold_only_plain_json() -> None:
 
 def test_last_resort_keeps_markers_title_and_note() -> None:
     """The bare rendering, used if nothing else could fit, still finds and explains itself."""
-    facts = render_module._facts(regression(), changes(), STATS, INFO, None)
-    text = render_module._bare(facts, "comment")
+    facts = facts_module._facts(regression(), changes(), STATS, INFO, None)
+    text = comment_module._bare(facts, "comment")
     assert text.split("\n")[:3] == [
         "<!-- llm-gate config=llm-gate.yml -->",
         f"<!-- llm-gate head={HEAD_SHA} -->",
@@ -971,7 +969,7 @@ def test_relayed_comment_of_every_variant_keeps_its_verdict() -> None:
 def test_every_shipped_template_compiles() -> None:
     """compile_templates (run on a thread during a cold run's calls) loads every template,
     so a syntax error in one that a rare report uses shows here, not in a user's run."""
-    from gate import render
+    from gate.report import templates as render
 
     render.compile_templates()
     environment = render._environment()
@@ -1000,7 +998,7 @@ def test_one_row_per_case_so_the_count_matches_the_rows() -> None:
 def test_one_number_format_everywhere() -> None:
     """The same value always reads the same: two decimals for scores, one for percentages,
     no space before `%`."""
-    from gate.render import format_number
+    from gate.report.numbers import format_number
 
     assert format_number(2, "score") == "2.00" and format_number(1.9, "score") == "1.90"
     assert format_number(0.15, "points", signed=True) == "+15.0 pts"

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.models import Comparison, RowDelta, Verdict
-from gate.render import COMMENT_LIMIT, SUMMARY_LIMIT, comment_marker, render_report
+from gate.report.comment import comment_marker
+from gate.report.limits import COMMENT_LIMIT, SUMMARY_LIMIT
+from gate.report.render import render_report
 from tests.unit.test_escape import hostile_text
 from tests.unit.test_render import INFO, assert_balanced, metric, report_for, suite
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.models import ChatRequest, Message
+from gate.targets.registry import TARGETS
 
 
 def canonical_key(request: ChatRequest) -> str:
@@ -53,7 +54,7 @@ def requests(draw: st.DrawFn) -> ChatRequest:
         )
     )
     return ChatRequest(
-        provider=draw(st.sampled_from(["openai", "azure"])),
+        provider=draw(st.sampled_from(sorted(TARGETS))),  # a kind's body: its payload()
         base_url=draw(
             st.sampled_from(["https://api.openai.com/v1", "http://127.0.0.1:9/v1"]) | TEXT
         ),

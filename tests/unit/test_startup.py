@@ -83,13 +83,14 @@ def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
 
 
 def test_what_a_cold_run_needs_before_its_first_call_imports_no_report_module() -> None:
-    """The shell, the engine and the OpenAI adapter import nothing of the report (gate.render,
+    """The shell, the engine and the OpenAI adapter import nothing of the report (gate.report,
     jinja2, tabulate, numpy) nor what only the action needs: a cold `llm-gate eval` imports
     those on a thread while its calls are in flight, not before the first one."""
     code = (
         "import sys\n"
-        "import gate.cli, gate.main, gate.plan, gate.evaluate, gate.providers.openai\n"
-        "later = ('gate.render', 'gate.compare', 'gate.artifact', 'gate.events',\n"
+        "import gate.cli, gate.pipeline, gate.action, gate.effects, gate.publish\n"
+        "import gate.plan, gate.evaluate, gate.targets.openai_http\n"
+        "later = ('gate.report', 'gate.compare', 'gate.artifact', 'gate.events',\n"
         "         'gate.ownership', 'jinja2', 'tabulate', 'numpy', 'stamina')\n"
         "print(','.join(m for m in later if m in sys.modules) or 'none')\n"
     )

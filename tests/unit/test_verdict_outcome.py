@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gate.main import exit_code, status_for_verdict
+from gate.effects import exit_code, status_for_verdict
 from gate.models import Verdict
 
 # verdict, fail-on → commit state, exit code

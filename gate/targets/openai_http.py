@@ -29,10 +29,10 @@ from httpx_aiohttp import HttpxAiohttpClient
 
 from gate.errors import ProviderUnavailable
 from gate.models import ChatRequest, Usage
-from gate.providers import BadResponse, Completion, RequestRejected
+from gate.targets.base import BadResponse, Completion, RequestRejected
+from gate.targets.openai import DEFAULT_BASE_URL
 from gate.throttle import Throttle
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # 408 (timeout), 409 (lock conflict), 429 (rate limit) and 5xx are worth another attempt, as
 # the OpenAI SDK decides: https://github.com/openai/openai-python#retries
 RETRY_STATUSES = frozenset({408, 409, 429})
