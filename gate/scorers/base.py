@@ -105,6 +105,15 @@ def ignoring_case(spec: ScorerSpec) -> str:
     return " (ignoring case)" if spec.ignore_case else ""
 
 
+def compared(spec: ScorerSpec, output: str, expected: str) -> tuple[str, str]:
+    """The output and the value as a string check compares them: stripped of whitespace at
+    their ends, and case-folded when the scorer ignores case."""
+    got, want = output.strip(), expected.strip()
+    if spec.ignore_case:
+        return got.casefold(), want.casefold()
+    return got, want
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """A deterministic scorer: 1.0 when `passes`, else 0.0 with `miss` saying why.

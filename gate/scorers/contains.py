@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from gate.models import ScorerSpec
-from gate.scorers.base import Check, CheckConfig, ignoring_case, quoted
+from gate.scorers.base import Check, CheckConfig, compared, ignoring_case, quoted
 
 
 class ContainsConfig(CheckConfig):
@@ -15,9 +15,7 @@ class ContainsConfig(CheckConfig):
 
 
 def _passes(spec: ScorerSpec, output: str, expected: str) -> bool:
-    got, want = output.strip(), expected.strip()
-    if spec.ignore_case:
-        got, want = got.casefold(), want.casefold()
+    got, want = compared(spec, output, expected)
     return want in got
 
 
