@@ -5,7 +5,8 @@ here runs git, reads files or looks at the environment.
 
 A suite runs only when something it depends on changed:
 
-- a referenced file's content (`prompt`, `system_prompt`, `tools`, `rubric`, `dataset`);
+- a referenced file's content (`prompt`, `system_prompt`, `tools`, `rubric`, `schema`,
+  `dataset`);
 - a changed path matching one of its `watch` globs (`code`);
 - the VALUE of its model or sampling params, literal in llm-gate.yml or kept in another file
   as `{file, key}` (`model`, `sampling`): other keys of a shared models file do not count;
@@ -34,7 +35,9 @@ from gate.targets.base import FileKey
 from gate.values import format_value, read_value
 
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
-_DIFFED = frozenset({Category.PROMPT, Category.SYSTEM_PROMPT, Category.RUBRIC, Category.TOOLS})
+_DIFFED = frozenset(
+    {Category.PROMPT, Category.SYSTEM_PROMPT, Category.RUBRIC, Category.SCHEMA, Category.TOOLS}
+)
 _ABSENT: Any = object()  # a value missing on the base side (file or key not there yet)
 
 

@@ -30,6 +30,7 @@ class Category(StrEnum):
     SAMPLING = "sampling"
     TOOLS = "tools"
     RUBRIC = "rubric"
+    SCHEMA = "schema"  # a json_schema scorer's schema file
     DATASET = "dataset"
     CODE = "code"
     CONFIG = "config"  # the suite's own section of llm-gate.yml (scorers, thresholds, ...)
@@ -205,6 +206,15 @@ class CaseRun:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldCheck:
+    """One `json_path` check of a json_schema scorer: the value at `path` compared by `op`."""
+
+    path: str  # `$`, then `.key` and `[index]` steps
+    op: str  # eq, ne, lt, le, gt, ge, contains, matches
+    value: str  # the value compared with, as JSON text (keeps the spec hashable)
+
+
+@dataclass(frozen=True, slots=True)
 class ScorerSpec:
     """A scorer as the head's config declares it (the same ruler measures both sides)."""
 
@@ -219,6 +229,9 @@ class ScorerSpec:
     informational: bool = False
     values: tuple[str, ...] = ()  # jinja2 templates (contains_any/contains_all)
     negate: bool = False  # `not: true`: a deterministic scorer's pass becomes a fail
+    schema: str | None = None  # JSON Schema text (json_schema), read from the head side
+    schema_path: str | None = None
+    json_path: tuple[FieldCheck, ...] = ()  # json_schema's field checks
 
     @property
     def binary(self) -> bool:

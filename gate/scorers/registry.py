@@ -13,6 +13,7 @@ from gate.scorers import (
     equals,
     exact,
     icontains,
+    json_schema,
     json_valid,
     judge,
     regex,
@@ -33,6 +34,7 @@ SCORERS: dict[str, Scorer] = {
         contains_any.SCORER,
         contains_all.SCORER,
         starts_with.SCORER,
+        json_schema.SCORER,
     )
 }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("pandas", "numpy", "scipy", "github", "httpx", "aiohttp", "stamina")
+HEAVY = ("pandas", "numpy", "scipy", "github", "httpx", "aiohttp", "stamina", "jsonschema")
 CONFIG = """\
 suites:
   support:
