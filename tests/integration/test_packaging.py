@@ -32,7 +32,7 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     )
     # pip byte-compiles what it installs whatever PYTHONDONTWRITEBYTECODE says: the image's
     # runs import bytecode
-    assert list((target / "gate" / "__pycache__").glob("main.cpython-*.pyc"))
+    assert list((target / "gate" / "__pycache__").glob("cli.cpython-*.pyc"))
     templates = sorted(p.name for p in (target / "gate" / "templates").glob("*.j2"))
     assert "comment.md.j2" in templates
     assert (target / "gate" / "py.typed").is_file()
