@@ -33,7 +33,8 @@ from gate.models import ChatRequest, Usage
 from gate.targets.base import Completion
 
 FILE_NAME = "responses.sqlite3"
-FORMAT_VERSION = 3  # PRAGMA user_version; 1 was a JSON file per key; 2 had no cost_usd
+# PRAGMA user_version; 1 was a JSON file per key; 2 had no cost_usd; 3 no prompt-cache tokens
+FORMAT_VERSION = 4
 DIR_MODE = 0o755
 GITIGNORE = "# written by llm-gate: its response cache is not part of the repository\n*\n"
 BUSY_TIMEOUT_S = 10.0  # another process (or this one's writer) holding the file's lock
@@ -49,13 +50,29 @@ CREATE TABLE IF NOT EXISTS responses (
     output_tokens INTEGER NOT NULL,
     latency_ms REAL NOT NULL,
     finish_reason TEXT,
-    cost_usd REAL                    -- what the provider said the call cost (a proxy's header)
+    cost_usd REAL,                   -- what the provider said the call cost (a proxy's header)
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,   -- input read from the provider's cache
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0   -- and written to it (Anthropic's usage)
 ) WITHOUT ROWID
 """
-_COMPLETION = "text, input_tokens, output_tokens, latency_ms, finish_reason, cost_usd"
-# A version 2 file (restored by actions/cache, or a recorded one read in replay) has no cost
-# column: read it as unknown, and add the column on the first write.
-_COMPLETION_V2 = "text, input_tokens, output_tokens, latency_ms, finish_reason, NULL"
+_COMPLETION = (
+    "text, input_tokens, output_tokens, latency_ms, finish_reason, cost_usd, "
+    "cache_read_tokens, cache_write_tokens"
+)
+# An older file (restored by actions/cache, or a recorded one read in replay) lacks columns:
+# version 2 the cost (read as unknown), 2 and 3 the prompt-cache tokens (read as 0); they are
+# added on the first write.
+_COMPLETION_OLD = {
+    2: "text, input_tokens, output_tokens, latency_ms, finish_reason, NULL, 0, 0",
+    3: "text, input_tokens, output_tokens, latency_ms, finish_reason, cost_usd, 0, 0",
+}
+_ADDED_COLUMNS = {
+    2: ("cost_usd REAL",),
+    3: (
+        "cache_read_tokens INTEGER NOT NULL DEFAULT 0",
+        "cache_write_tokens INTEGER NOT NULL DEFAULT 0",
+    ),
+}
 
 
 class CacheUnwritable(GateError):
@@ -160,6 +177,8 @@ class ResponseCache:
                 c.latency_ms,
                 c.finish_reason,
                 c.cost_usd,
+                c.usage.cache_read_tokens,
+                c.usage.cache_write_tokens,
             )
             for key, request, c in entries
         ]
@@ -169,7 +188,7 @@ class ResponseCache:
             try:
                 connection.executemany(
                     f"INSERT OR REPLACE INTO responses (key, request, {_COMPLETION}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:
@@ -214,8 +233,10 @@ class ResponseCache:
             # crash corrupts is replaced; a killed process still leaves whole transactions.
             connection.execute("PRAGMA synchronous = OFF")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version == 2:
-                connection.execute("ALTER TABLE responses ADD COLUMN cost_usd REAL")
+            if version in _ADDED_COLUMNS:
+                for older in range(version, FORMAT_VERSION):
+                    for column in _ADDED_COLUMNS[older]:
+                        connection.execute(f"ALTER TABLE responses ADD COLUMN {column}")
             elif version not in (0, FORMAT_VERSION):
                 connection.execute("DROP TABLE IF EXISTS responses")  # another format
             connection.execute(_SCHEMA)
@@ -313,9 +334,9 @@ def _request_json(request: ChatRequest) -> str:
 
 
 def _columns(reader: sqlite3.Connection) -> str:
-    """The completion's columns as this file has them (version 2: no cost)."""
+    """The completion's columns as this file has them (an older version: fewer)."""
     version = reader.execute("PRAGMA user_version").fetchone()[0]
-    return _COMPLETION_V2 if version == 2 else _COMPLETION
+    return _COMPLETION_OLD.get(version, _COMPLETION)
 
 
 def _completion_from(
@@ -325,6 +346,8 @@ def _completion_from(
     latency: object,
     finish: object,
     cost: object = None,
+    cache_read: object = 0,
+    cache_write: object = 0,
 ) -> Completion | None:
     """A stored completion, or None when the row is not one (a miss, rewritten later).
 
@@ -339,7 +362,10 @@ def _completion_from(
     ):
         return None
     known = float(cost) if isinstance(cost, int | float) and 0 <= cost < math.inf else None
-    return Completion(text, Usage(input_tokens, output_tokens), float(latency), finish, known)
+    read = cache_read if type(cache_read) is int and cache_read > 0 else 0
+    written = cache_write if type(cache_write) is int and cache_write > 0 else 0
+    usage = Usage(input_tokens, output_tokens, read, written)
+    return Completion(text, usage, float(latency), finish, known)
 
 
 def _without_credentials(url: str) -> str:

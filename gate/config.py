@@ -12,7 +12,16 @@ import re
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gate.errors import ConfigError
 from gate.escape import clip, normalize_text
@@ -39,11 +48,27 @@ class _Strict(BaseModel):
 
 
 if TYPE_CHECKING:
+    from gate.targets.anthropic import AnthropicTarget
     from gate.targets.openai import OpenAITarget
 
-    Target = OpenAITarget  # the one kind today; the union below once there are more
+    Target = OpenAITarget | AnthropicTarget  # the registry's kinds, for mypy
 else:  # every registered target kind's config model (`provider:` picks it)
-    Target = Union[tuple(kind.config for kind in TARGETS.values())]  # noqa: UP007
+
+    def _target_kind(value: Any) -> str:
+        """The kind whose model validates a `target:`: its `provider:` (openai when absent).
+        An unknown one goes to the first kind, whose `provider` check says what is known, so
+        the error is that one line and not one per kind."""
+        provider = value.get("provider") if isinstance(value, dict) else value.provider
+        if provider is None:
+            return "openai"
+        return (
+            provider if isinstance(provider, str) and provider in TARGETS else next(iter(TARGETS))
+        )
+
+    Target = Annotated[
+        Union[tuple(Annotated[k.config, Tag(name)] for name, k in TARGETS.items())],  # noqa: UP007
+        Discriminator(_target_kind),
+    ]
 
 
 if TYPE_CHECKING:

@@ -171,8 +171,8 @@ def evaluate(
     plan: Plan,
     cache: ResponseCache | None,
     *,
-    api_key: str | None,
-    base_url: str = DEFAULT_BASE_URL,
+    api_key: str | Mapping[str, str | None] | None,
+    base_url: str | Mapping[str, str] = DEFAULT_BASE_URL,
     concurrency: int,
     timeout_s: float = 300.0,
     retry: RetryPolicy | None = None,
@@ -187,7 +187,8 @@ def evaluate(
     A run the cache answers entirely makes no event loop and does not import the HTTP stack.
     The HTTP client is created and closed inside the loop that uses it; one `Throttle` of
     `concurrency` slots paces every call. `estimate` is told what the run is about to do once
-    the HTTP stack it needs is imported, before the first call.
+    the HTTP stack it needs is imported, before the first call. `api_key` and `base_url` are
+    one for every target kind, or one per `provider:` (settings.api_keys and .base_urls).
     """
     engine = _Engine(  # raises ValueError for a concurrency under 1
         cache,
@@ -217,9 +218,13 @@ def evaluate(
 
                     def provider_for(name: str) -> Provider:
                         kind = TARGETS[name]
-                        return kind.connect(
-                            api_key, base_url, client, retry=retry, throttle=throttle
+                        key = api_key.get(name) if isinstance(api_key, Mapping) else api_key
+                        url = (
+                            base_url.get(name, kind.default_base_url)
+                            if isinstance(base_url, Mapping)
+                            else base_url
                         )
+                        return kind.connect(key, url, client, retry=retry, throttle=throttle)
 
                     await engine.fetch(provider_for, progress, 1.0, throttle)
 

@@ -184,6 +184,10 @@ def _json_around_messages(
     (`…"messages":[` and `],…`); None when a parameter named `messages` replaces them."""
     if any(name == "messages" for name, _ in params):
         return None
+    from gate.targets.registry import target_for  # the targets build these values
+
+    if not target_for(provider).messages_verbatim:
+        return None  # its body moves some messages elsewhere (Anthropic's `system`)
     shape = ChatRequest(provider, base_url, model, (), params, tools, repeat)
     body = shape.payload()
     body["messages"] = _MESSAGES_MARK
@@ -278,8 +282,10 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    input_tokens: int = 0
+    input_tokens: int = 0  # uncached input (Anthropic counts cache reads and writes apart)
     output_tokens: int = 0
+    cache_read_tokens: int = 0  # input read from the provider's prompt cache
+    cache_write_tokens: int = 0  # input written to it
 
 
 @dataclass(frozen=True, slots=True)

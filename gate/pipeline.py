@@ -90,7 +90,8 @@ def evaluate_change(
 
         report = render_report(None, changes, {}, info)
         return Outcome(changes, None, None, None, report, info)
-    if fork_repo is not None and settings.openai_api_key is None and not settings.replay:
+    no_keys = not any(settings.api_keys.values())
+    if fork_repo is not None and no_keys and not settings.replay:
         from gate.report.render import render_report
 
         console.warning(
@@ -99,7 +100,7 @@ def evaluate_change(
         )
         report = render_report(None, changes, {}, info, fork_repo=fork_repo)
         return Outcome(changes, None, None, None, report, info)
-    plan = build_plan(config, base_config, suites, files, default_base_url=settings.openai_base_url)
+    plan = build_plan(config, base_config, suites, files, default_base_url=settings.base_urls)
     results = _evaluate(settings, console, config, plan)
     # numpy, jinja2 and tabulate: imported after the calls (on a thread during them, see _evaluate)
     from gate.compare import compare_results
@@ -145,7 +146,7 @@ def check_working_tree(settings: Settings, git: Git) -> tuple[GateConfig, Plan]:
         None,
         names,
         {"base": {}, "head": files},
-        default_base_url=settings.openai_base_url,
+        default_base_url=settings.base_urls,
     )
     check_scorer_values(plan)
     return config, plan
@@ -170,7 +171,7 @@ def calibrate_working_tree(
             config,
             names,
             {"base": files, "head": files},
-            default_base_url=settings.openai_base_url,
+            default_base_url=settings.base_urls,
         )
     )
     return calibrate(plan, _evaluate(settings, console, config, plan))
@@ -231,15 +232,16 @@ def _decode(path: str, data: bytes) -> str:
 
 
 def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Plan) -> Results:
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    if api_key is None and not settings.replay:
-        providers = sorted({run.request.provider for suite in plan.suites for run in suite.runs})
-        secret = target_for(providers[0] if providers else "openai").secrets[0]
-        raise ConfigError(
-            f"{secret} is not set: pass it to the step with "
-            f"`env: {{{secret}: ${{{{ secrets.{secret} }}}}}}` "
-            "(or use --replay with a recorded cache)"
-        )
+    api_keys = settings.api_keys
+    providers = sorted({run.request.provider for suite in plan.suites for run in suite.runs})
+    for provider in providers or ["openai"]:
+        if api_keys.get(provider) is None and not settings.replay:
+            secret = target_for(provider).secrets[0]
+            raise ConfigError(
+                f"{secret} is not set: pass it to the step with "
+                f"`env: {{{secret}: ${{{{ secrets.{secret} }}}}}}` "
+                "(or use --replay with a recorded cache)"
+            )
     cache = ResponseCache(Path(settings.cache_dir))
     prices = {model: (p.input_per_mtok, p.output_per_mtok) for model, p in config.prices.items()}
     reporter = ProgressPrinter(console, budget_usd=settings.max_cost_usd)
@@ -257,8 +259,8 @@ def _evaluate(settings: Settings, console: Console, config: GateConfig, plan: Pl
             results = evaluate(
                 plan,
                 cache,
-                api_key=api_key,
-                base_url=settings.openai_base_url,
+                api_key=api_keys,
+                base_url=settings.base_urls,
                 concurrency=settings.concurrency,
                 replay=settings.replay,
                 max_cost_usd=settings.max_cost_usd,

@@ -66,9 +66,13 @@ def build_plan(
     suites: Sequence[str],
     files: Mapping[Side, Files],
     *,
-    default_base_url: str,
+    default_base_url: str | Mapping[str, str],
 ) -> Plan:
-    """Every request of the run, fully specified; raises ConfigError/TemplateError on bad input."""
+    """Every request of the run, fully specified; raises ConfigError/TemplateError on bad input.
+
+    `default_base_url` is where a target without `base_url` sends: one URL for every kind, or
+    one per `provider:` (settings.base_urls), a kind missing there going to its own default.
+    """
     plans = []
     for name in suites:
         head_suite = config.suites[name]
@@ -90,7 +94,12 @@ def build_plan(
 
 
 def _side_runs(
-    suite_name: str, side: Side, suite: Suite, repeats: int, files: Files, default_base_url: str
+    suite_name: str,
+    side: Side,
+    suite: Suite,
+    repeats: int,
+    files: Files,
+    default_base_url: str | Mapping[str, str],
 ) -> list[CaseRun]:
     target = suite.target
     required = [suite.dataset, target.prompt] + [p for p in (target.system, target.tools) if p]
@@ -105,7 +114,7 @@ def _side_runs(
     model = _model(target, files, suite_name)
     params = _params(target, files, suite_name)
     tools = _tools(target, files)
-    base_url = (target.base_url or default_base_url).rstrip("/")
+    base_url = _base_url(target, default_base_url)
     prompt = _compile(target.prompt, _text(files, target.prompt))
     system_text = _text(files, target.system) if target.system else None
     system = (
@@ -122,20 +131,27 @@ def _side_runs(
             messages.append(Message("system", content))
         messages.append(Message("user", _render(prompt, target.prompt, case, suite)))
         for repeat in range(repeats):
-            request = kind.request(
-                base_url=base_url,
-                model=model,
-                messages=tuple(messages),
-                params=params,
-                tools=tools,
-                repeat=repeat,
-            )
+            try:
+                request = kind.request(
+                    base_url=base_url,
+                    model=model,
+                    messages=tuple(messages),
+                    params=params,
+                    tools=tools,
+                    repeat=repeat,
+                )
+            except ConfigError as exc:  # the kind names the key under the suite
+                raise ConfigError(f"suites.{suite_name}.{exc}") from None
             runs.append(CaseRun(suite_name, side, case.id, repeat, case.variables, request))
     return runs
 
 
 def _suite_plan(
-    name: str, suite: Suite, runs: tuple[CaseRun, ...], head_files: Files, default_base_url: str
+    name: str,
+    suite: Suite,
+    runs: tuple[CaseRun, ...],
+    head_files: Files,
+    default_base_url: str | Mapping[str, str],
 ) -> SuitePlan:
     scorers = []
     thresholds: dict[str, Threshold] = {}
@@ -158,8 +174,18 @@ def _suite_plan(
         cost_max_increase_pct=ops.cost_usd.max_increase_pct if ops.cost_usd else None,
         repeats=suite.repeats,
         judge_provider=suite.target.provider,
-        judge_base_url=(suite.target.base_url or default_base_url).rstrip("/"),
+        judge_base_url=_base_url(suite.target, default_base_url),
     )
+
+
+def _base_url(target: Target, default: str | Mapping[str, str]) -> str:
+    """The target's own base URL, else the run's default for its kind."""
+    if target.base_url:
+        return target.base_url.rstrip("/")
+    if isinstance(default, str):
+        return default.rstrip("/")
+    fallback = target_for(target.provider).default_base_url
+    return default.get(target.provider, fallback).rstrip("/")
 
 
 def _text(files: Files, path: str) -> str:

@@ -18,6 +18,7 @@ from gate.errors import ConfigError
 from gate.inputs import ACTION_INPUTS
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"  # the SDK's: no /v1, the path adds it
 DEFAULT_RESULTS_DIR = ".llm-gate/results"
 # Where actions/runner mounts the workspace for a Docker action (ContainerActionHandler.cs).
 CONTAINER_WORKSPACE = Path("/github/workspace")
@@ -114,10 +115,30 @@ class Settings(BaseSettings):
         DEFAULT_OPENAI_BASE_URL, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL")
     )
 
-    @field_validator("openai_base_url")
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str = Field(
+        DEFAULT_ANTHROPIC_BASE_URL,
+        validation_alias=AliasChoices("anthropic_base_url", "ANTHROPIC_BASE_URL"),
+    )
+
+    @field_validator("openai_base_url", "anthropic_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    # ----------------------------------------------------------------- per target kind
+    @property
+    def api_keys(self) -> dict[str, str | None]:
+        """Each model API's key by `provider:` (None when unset)."""
+        keys = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}
+        return {name: v.get_secret_value() or None if v else None for name, v in keys.items()}
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Where each model API's requests go by `provider:`, unless a target says otherwise."""
+        return {"openai": self.openai_base_url, "anthropic": self.anthropic_base_url}
 
     # ----------------------------------------------------------------- derived
     @property
@@ -162,7 +183,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value this run knows, for `::add-mask::` and leak checks."""
-        values = [self.github_token, self.openai_api_key]
+        values = [self.github_token, self.openai_api_key, self.anthropic_api_key]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     def check_supported(self) -> None:

@@ -16,6 +16,7 @@ from pydantic import Field
 from gate.errors import ConfigError, GateError
 from gate.models import Category, ChatRequest, Message, ScorerSpec
 from gate.scorers.base import Expected, Files, Score, ScorerConfig
+from gate.targets.registry import target_for
 
 
 class JudgeConfig(ScorerConfig):
@@ -95,7 +96,7 @@ def judge_request(
         base_url=base_url,
         model=spec.model,
         messages=(Message("system", system), Message("user", user)),
-        params=(("temperature", 0),),
+        params=target_for(provider).judge_params,  # temperature 0, and what the API requires
     )
 
 

@@ -1,5 +1,5 @@
 """What answers a case: one module per target kind, listed in `registry`, behind
-`base.TargetKind`; `openai_http` is the only module that speaks HTTP to a model API."""
+`base.TargetKind`; only the `*_http` adapters speak HTTP to a model API."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gate.throttle import Throttle
 
 # Kinds the design plans but nobody has built yet: asking for one is a clear error.
-PLANNED_PROVIDERS = ("anthropic", "command", "python")
+PLANNED_PROVIDERS = ("command", "python")
 
 
 class FileKey(BaseModel):
@@ -50,8 +50,8 @@ class TargetConfig(BaseModel):
         known = ", ".join(TARGETS)
         if value in PLANNED_PROVIDERS:
             raise ValueError(
-                f"provider '{value}' is not supported yet; use 'openai' "
-                "(any OpenAI-compatible endpoint via base_url)"
+                f"provider '{value}' is not supported yet; use one of: {known} "
+                "(openai: any OpenAI-compatible endpoint via base_url)"
             )
         raise ValueError(f"unknown provider '{value}'; expected one of: {known}")
 
@@ -107,6 +107,18 @@ class TargetKind(Protocol):
         """Where its requests go unless the config or the environment says otherwise."""
         ...
 
+    @property
+    def messages_verbatim(self) -> bool:
+        """Whether payload() sends the request's messages as its `messages`, all and as they
+        are (ChatRequest.key then hashes them on a fast path)."""
+        ...
+
+    @property
+    def judge_params(self) -> tuple[tuple[str, Any], ...]:
+        """The sampling params of a judge's request on this kind (temperature 0, and what
+        else its API requires)."""
+        ...
+
     def request(
         self,
         *,
@@ -117,7 +129,9 @@ class TargetKind(Protocol):
         tools: str | None,
         repeat: int,
     ) -> ChatRequest:
-        """One case's request, repeat `repeat`; its `key` is the cache fingerprint."""
+        """One case's request, repeat `repeat`; its `key` is the cache fingerprint. A value
+        the kind cannot send raises ConfigError naming the key under the suite
+        (`target.params: ...`)."""
         ...
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:

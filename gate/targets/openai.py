@@ -41,6 +41,8 @@ class OpenAIKind:
     config = OpenAITarget
     secrets = ("OPENAI_API_KEY",)
     default_base_url = DEFAULT_BASE_URL
+    messages_verbatim = True
+    judge_params: tuple[tuple[str, Any], ...] = (("temperature", 0),)
 
     def request(
         self,

@@ -1,11 +1,12 @@
-"""The OpenAI chat-completions adapter: the only module that speaks HTTP to a model API.
+"""The OpenAI chat-completions adapter, and the HTTP machinery every model API adapter shares.
 
-It owns the request URL (`OPENAI_BASE_URL` semantics as in the OpenAI SDK), the shared HTTP
-client (httpx over the aiohttp transport, sized to the run's concurrency), retries with
-exponential backoff and jitter that honour `Retry-After`, telling the run's `Throttle` about
-rate limits (each attempt takes a slot of it), and turning an answer into a `Completion`.
-The API key goes into the Authorization header and nowhere else: not in messages, reprs or
-the cache.
+The shared part: the run's HTTP client (httpx over the aiohttp transport, sized to the run's
+concurrency), and `JSONAPIProvider`: retries with exponential backoff and jitter that honour
+`Retry-After`, telling the run's `Throttle` about rate limits (each attempt takes a slot of
+it), error messages with the key scrubbed out. gate/targets/anthropic_http.py builds on it.
+The OpenAI part: the request URL (`OPENAI_BASE_URL` semantics as in the OpenAI SDK) and
+turning an answer into a `Completion`. The API key goes into its header and nowhere else:
+not in messages, reprs or the cache.
 """
 
 from __future__ import annotations
@@ -200,12 +201,17 @@ class _Backoff:
         return wait
 
 
-class OpenAIProvider:
-    """Chat completions against api.openai.com or any OpenAI-compatible endpoint.
+class JSONAPIProvider:
+    """What every JSON-over-HTTPS model API adapter shares: the URL cache, retries with
+    backoff, the throttle, error messages and scrubbing the key out of them. A subclass says
+    where a request goes (`_endpoint`), which headers carry its key (`_auth_headers`) and how
+    an answer reads (`_completion`).
 
     A request's own `base_url` (set by the plan) wins over the provider's default. With a
     `throttle`, each attempt waits for a slot of it and reports 429s and successes to it.
     """
+
+    base_url_env = "OPENAI_BASE_URL"  # named when the base URL is not an http(s) URL
 
     def __init__(
         self,
@@ -222,19 +228,30 @@ class OpenAIProvider:
         self._retry = retry or RetryPolicy()
         self._throttle = throttle
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers.update(self._auth_headers(self._api_key))
         # parsed once, not for every request (httpx re-parses a str URL and a dict each time)
         self._headers = httpx.Headers(headers)
         self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"OpenAIProvider(base_url={self._base_url!r}, api_key={key})"
+        return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={key})"
+
+    def _auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """The headers that carry the key (and the API's version, if it has one)."""
+        raise NotImplementedError
+
+    def _endpoint(self, base_url: str) -> str:
+        """The URL a request goes to under a base URL."""
+        raise NotImplementedError
+
+    def _completion(self, response: httpx.Response, model: str, latency_ms: float) -> Completion:
+        """An HTTP 200 answer read into a Completion (BadResponse when it is not one)."""
+        raise NotImplementedError
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Send one request, retrying transient failures; raise ProviderUnavailable at the end."""
-        url = chat_completions_url(request.base_url or self._base_url)
+        url = self._endpoint(request.base_url or self._base_url)
         body = json.dumps(request.payload(), ensure_ascii=False).encode()
         backoff = _Backoff(self._retry, self._throttle)
         detail = ""
@@ -244,8 +261,8 @@ class OpenAIProvider:
             what, detail = f"HTTP {exc.status}", exc.detail
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             raise RequestRejected(
-                f"cannot send to {_without_secrets(url)!r}: the base URL (OPENAI_BASE_URL or "
-                "the target's base_url) must be an http:// or https:// URL"
+                f"cannot send to {_without_secrets(url)!r}: the base URL ({self.base_url_env} "
+                "or the target's base_url) must be an http:// or https:// URL"
             ) from None
         except httpx.TransportError as exc:
             what = transport_failure(exc, self._timeout_s())
@@ -332,6 +349,21 @@ class OpenAIProvider:
             )
         )
 
+    def _scrub(self, text: str) -> str:
+        """Defence in depth: a server may echo what it was sent."""
+        text = _valid_text(" ".join(text.split()))
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+class OpenAIProvider(JSONAPIProvider):
+    """Chat completions against api.openai.com or any OpenAI-compatible endpoint."""
+
+    def _auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    def _endpoint(self, base_url: str) -> str:
+        return chat_completions_url(base_url)
+
     def _completion(self, response: httpx.Response, model: str, latency_ms: float) -> Completion:
         try:
             data = json.loads(response.content)
@@ -358,11 +390,6 @@ class OpenAIProvider:
             finish_reason=choice.get("finish_reason"),
             cost_usd=reported_cost(response.headers),
         )
-
-    def _scrub(self, text: str) -> str:
-        """Defence in depth: a server may echo what it was sent."""
-        text = _valid_text(" ".join(text.split()))
-        return text.replace(self._api_key, "***") if self._api_key else text
 
 
 def reported_cost(headers: Mapping[str, str]) -> float | None:

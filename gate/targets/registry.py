@@ -8,10 +8,10 @@ for its tests.
 
 from __future__ import annotations
 
-from gate.targets import openai
+from gate.targets import anthropic, openai
 from gate.targets.base import TargetKind
 
-TARGETS: dict[str, TargetKind] = {kind.provider: kind for kind in (openai.TARGET,)}
+TARGETS: dict[str, TargetKind] = {kind.provider: kind for kind in (openai.TARGET, anthropic.TARGET)}
 
 
 def target_for(provider: str) -> TargetKind:

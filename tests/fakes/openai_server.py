@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+Responder = Callable[[dict[str, Any]], Any]  # a text, a whole answer, or what a subclass reads
 FAULTS = ("ok", "401", "429", "500", "503", "timeout", "malformed", "drop")
 
 
@@ -70,7 +70,13 @@ class FakeOpenAI:
     header) is the `Retry-After` of the 500 and 503 answers, as servers that shed load send;
     `error_text` makes their body that plain text. `response_cost` is sent with every answer
     as LiteLLM's `x-litellm-response-cost` header.
+
+    `path` and `auth_header` are where requests arrive and which header carries the key, for a
+    fake of another API built on this one (tests/fakes/anthropic_server.py).
     """
+
+    path = "/v1/chat/completions"
+    auth_header = "Authorization"
 
     def __init__(
         self,
@@ -131,6 +137,10 @@ class FakeOpenAI:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def response_for(self, body: dict[str, Any], text: Any) -> dict[str, Any]:
+        """The JSON answer to `body` saying `text` (what the responder returned)."""
+        return chat_response(body, str(text))
+
     def answered_for(self, model: str) -> list[dict[str, Any]]:
         """The answered bodies that asked `model`."""
         return [body for body in self.answered if body.get("model") == model]
@@ -163,7 +173,7 @@ class FakeOpenAI:
     async def _start(self) -> None:
         self._closing = asyncio.Event()
         app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_post(self.path, self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -191,9 +201,9 @@ class FakeOpenAI:
             raw = await request.read()
             body: dict[str, Any] = json.loads(raw)
             self.requests.append(body)
-            self.auth_headers.append(request.headers.get("Authorization"))
+            self.auth_headers.append(request.headers.get(self.auth_header))
             self.raw_headers.append(
-                {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+                {k: v for k, v in request.headers.items() if k.lower() != self.auth_header.lower()}
             )
             response = await self._answer(request, body, n)
             self.statuses.append(response.status)
@@ -223,7 +233,7 @@ class FakeOpenAI:
     async def _answer(self, request: web.Request, body: dict[str, Any], n: int) -> web.Response:
         fault = self._fault_for(n)
         if fault == "401":  # echoes the key, as some gateways do: the client must not repeat it
-            sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            sent = request.headers.get(self.auth_header, "").removeprefix("Bearer ")
             return _error(401, f"Incorrect API key provided: {sent}.")
         retry = {"Retry-After": self.error_retry_after} if self.error_retry_after else None
         if fault in ("500", "503") and self.error_text is not None:
@@ -253,7 +263,7 @@ class FakeOpenAI:
                 text='{"id": "chatcmpl-fake", "choices": [', content_type="application/json"
             )
         answer = self.responder(body)
-        data = answer if isinstance(answer, dict) else chat_response(body, answer)
+        data = answer if isinstance(answer, dict) else self.response_for(body, answer)
         self.answered.append(body)
         cost = {"x-litellm-response-cost": self.response_cost} if self.response_cost else None
         return web.json_response(data, headers=cost)

@@ -36,7 +36,7 @@ class Done:
 def _terminal_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's shell: no runner variables, inputs or provider settings of the host."""
     for name in list(os.environ):
-        if name.startswith(("INPUT_", "GITHUB_", "OPENAI_", "LLM_GATE_", "RUNNER_")):
+        if name.startswith(("INPUT_", "GITHUB_", "OPENAI_", "ANTHROPIC_", "LLM_GATE_", "RUNNER_")):
             monkeypatch.delenv(name)
 
 

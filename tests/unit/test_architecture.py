@@ -110,14 +110,14 @@ def test_only_the_github_adapter_imports_pygithub() -> None:
     assert users == ["github.py"]
 
 
-def test_only_the_openai_target_speaks_http_to_models() -> None:
-    """httpx and aiohttp are imported only by gate/targets/openai_http.py."""
+def test_only_the_http_adapters_speak_http_to_models() -> None:
+    """httpx and aiohttp are imported only by the HTTP adapters, gate/targets/*_http.py."""
     users = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if any(n.split(".")[0] in ("httpx", "aiohttp", "httpx_aiohttp") for n in _imports(path))
     )
-    assert users == ["targets/openai_http.py"], users
+    assert users == ["targets/anthropic_http.py", "targets/openai_http.py"], users
 
 
 def test_every_target_module_is_registered() -> None:

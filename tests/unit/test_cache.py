@@ -209,6 +209,34 @@ def test_a_version_2_cache_is_read_and_upgraded_in_place(tmp_path: Path) -> None
         assert db.execute("PRAGMA user_version").fetchone() == (FORMAT_VERSION,)
 
 
+def test_prompt_cache_tokens_are_kept_and_a_version_3_cache_upgraded(tmp_path: Path) -> None:
+    """An answer's prompt-cache reads and writes (Anthropic's usage) come back from the cache,
+    so a cached call costs what it did; a version 3 file answers with 0 for them and gets
+    the columns on the first write."""
+    with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY NOT NULL, request TEXT NOT NULL, "
+            "text TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, "
+            "latency_ms REAL NOT NULL, finish_reason TEXT, cost_usd REAL) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO responses VALUES (?, '{}', 'hi', 3, 1, 123.5, 'stop', NULL)",
+            (REQUEST.key,),
+        )
+        db.execute("PRAGMA user_version = 3")
+    assert ResponseCache(tmp_path).get(REQUEST.key) == COMPLETION
+    cached = Completion("hi", Usage(3, 1, cache_read_tokens=900, cache_write_tokens=40), 5.0)
+    other = ChatRequest("anthropic", "", "claude-haiku-4-5", (Message("user", "other"),))
+    cache = ResponseCache(tmp_path)
+    cache.put(other.key, other, cached)
+    assert ResponseCache(tmp_path).get_many([REQUEST.key, other.key]) == {
+        REQUEST.key: COMPLETION,
+        other.key: cached,
+    }
+    with sqlite3.connect(tmp_path / "responses.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (FORMAT_VERSION,)
+
+
 def test_a_new_cache_directory_gets_a_gitignore(tmp_path: Path) -> None:
     """The cache directory llm-gate creates ignores itself (`*`); an existing one is left be."""
     ResponseCache(tmp_path / "new" / "cache").put(REQUEST.key, REQUEST, COMPLETION)

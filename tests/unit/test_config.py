@@ -91,9 +91,9 @@ def test_malformed_yaml_names_the_line() -> None:
 def test_planned_provider_is_a_clear_error() -> None:
     """A provider of a later release is refused, not silently ignored."""
     message = _error(
-        VALID.replace("      model: {file", "      provider: anthropic\n      model: {file")
+        VALID.replace("      model: {file", "      provider: command\n      model: {file")
     )
-    assert "provider 'anthropic' is not supported yet" in message
+    assert "provider 'command' is not supported yet" in message
 
 
 def test_unknown_provider_lists_the_registered_kinds() -> None:
@@ -103,7 +103,38 @@ def test_unknown_provider_lists_the_registered_kinds() -> None:
     )
     assert message == (
         "llm-gate.yml:5: suites.bot.target.provider: unknown provider 'openia'; "
-        "expected one of: openai"
+        "expected one of: openai, anthropic"
+    )
+
+
+ANTHROPIC = VALID.replace(
+    "      model: {file", "      provider: anthropic\n      model: claude-haiku-4-5\n      x: {file"
+).replace("      x: {file: config/models.yaml, key: bot.model}\n", "")
+
+
+def test_an_anthropic_target_parses_with_max_tokens() -> None:
+    """`provider: anthropic` takes the openai target's keys; its errors are its own alone."""
+    text = ANTHROPIC.replace(
+        "      params: {file: config/models.yaml, key: bot.params}",
+        "      params: {max_tokens: 512}",
+    )
+    target = parse_config("llm-gate.yml", text).suites["bot"].target
+    assert (target.provider, target.model, target.params) == (
+        "anthropic",
+        "claude-haiku-4-5",
+        {"max_tokens": 512},
+    )
+    message = _error(text.replace("      prompt: prompts/bot.md.j2\n", ""))
+    assert message == "llm-gate.yml:4: suites.bot.target: missing required key 'prompt'"
+
+
+def test_an_anthropic_target_without_max_tokens_is_a_line_naming_the_key() -> None:
+    text = ANTHROPIC.replace(
+        "      params: {file: config/models.yaml, key: bot.params}", "      params: {top_k: 5}"
+    )
+    message = _error(text)
+    assert message.startswith(
+        "llm-gate.yml:7: suites.bot.target.params: `max_tokens` is required for provider anthropic"
     )
 
 

@@ -95,6 +95,16 @@ def test_judge_request_is_deterministic_and_carries_rubric_input_and_output() ->
     assert other.key != request.key
 
 
+def test_a_judge_on_an_anthropic_suite_asks_in_anthropics_shape() -> None:
+    """The judge takes its suite's provider: on anthropic, max_tokens (the API requires it),
+    temperature 0, and its instructions as the top-level `system` field."""
+    request = judge_request(JUDGE, ROW, "It is Paris.", "anthropic", "https://api.anthropic.com")
+    assert dict(request.params) == {"max_tokens": 1024, "temperature": 0}
+    body = request.payload()
+    assert "Is the answer correct and brief?" in body["system"]
+    assert [m["role"] for m in body["messages"]] == ["user"]
+
+
 @pytest.mark.parametrize(
     ("answer", "score"),
     [

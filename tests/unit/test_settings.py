@@ -60,6 +60,19 @@ def test_secrets_are_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(settings.secrets()) == ["ghs_abc", "sk-test-123"]
 
 
+def test_anthropic_key_is_hidden_and_its_base_url_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ANTHROPIC_API_KEY is masked like OPENAI_API_KEY; ANTHROPIC_BASE_URL defaults to the API."""
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-456")
+    settings = load_settings()
+    assert "sk-ant-test-456" not in repr(settings)
+    assert "sk-ant-test-456" in settings.secrets()
+    assert settings.api_keys["anthropic"] == "sk-ant-test-456"
+    assert settings.base_urls["anthropic"] == "https://api.anthropic.com"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/")
+    assert load_settings().base_urls["anthropic"] == "http://127.0.0.1:9"
+
+
 def test_openai_base_url_as_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     """OPENAI_BASE_URL is honoured and its trailing slash dropped."""
     assert load_settings().openai_base_url == "https://api.openai.com/v1"
