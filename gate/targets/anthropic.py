@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from gate.errors import ConfigError
 from gate.models import ChatRequest, Message
-from gate.targets.base import FileKey, Provider, TargetConfig
+from gate.targets.base import ChatTargetConfig, Provider
 
 if TYPE_CHECKING:
     from gate.throttle import Throttle
@@ -28,16 +28,10 @@ JUDGE_MAX_TOKENS = 1024  # a judge's `{score, reason}` fits many times over
 _MAX_TOKENS_HINT = "add it (for example `max_tokens: 1024`): the Messages API requires it"
 
 
-class AnthropicTarget(TargetConfig):
+class AnthropicTarget(ChatTargetConfig):
     """`target:` for `provider: anthropic` (the Messages API, or a compatible endpoint)."""
 
     provider: Literal["anthropic"] = "anthropic"
-    model: str | FileKey = Field(union_mode="left_to_right")
-    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
-    system: str | None = None
-    prompt: str
-    tools: str | None = None
-    base_url: str | None = None
 
     @model_validator(mode="after")
     def _max_tokens(self) -> AnthropicTarget:

@@ -41,13 +41,7 @@ class AnthropicProvider(JSONAPIProvider):
         return messages_url(base_url)
 
     def _completion(self, response: httpx.Response, model: str, latency_ms: float) -> Completion:
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise BadResponse(
-                f"{response.url.host}: the answer for model {model} is not valid JSON "
-                f"(HTTP 200, {len(response.content)} bytes)"
-            ) from None
+        data = self._json(response, model)
         content = data.get("content") if isinstance(data, dict) else None
         if not isinstance(content, list):
             raise BadResponse(

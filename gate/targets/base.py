@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gate.errors import GateError
 from gate.models import ChatRequest, Message, Usage
@@ -54,6 +54,17 @@ class TargetConfig(BaseModel):
                 "(openai: any OpenAI-compatible endpoint via base_url)"
             )
         raise ValueError(f"unknown provider '{value}'; expected one of: {known}")
+
+
+class ChatTargetConfig(TargetConfig):
+    """The keys of a target that sends a rendered prompt to a chat model's API."""
+
+    model: str | FileKey = Field(union_mode="left_to_right")
+    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
+    system: str | None = None
+    prompt: str
+    tools: str | None = None
+    base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-
 from gate.models import ChatRequest, Message
-from gate.targets.base import FileKey, Provider, TargetConfig
+from gate.targets.base import ChatTargetConfig, Provider
 
 if TYPE_CHECKING:
     from gate.throttle import Throttle
@@ -22,16 +20,10 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-class OpenAITarget(TargetConfig):
+class OpenAITarget(ChatTargetConfig):
     """`target:` for `provider: openai` (any OpenAI-compatible endpoint via `base_url`)."""
 
     provider: Literal["openai"] = "openai"
-    model: str | FileKey = Field(union_mode="left_to_right")
-    params: FileKey | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
-    system: str | None = None
-    prompt: str
-    tools: str | None = None
-    base_url: str | None = None
 
 
 class OpenAIKind:

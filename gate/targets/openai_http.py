@@ -213,6 +213,17 @@ class JSONAPIProvider:
 
     base_url_env = "OPENAI_BASE_URL"  # named when the base URL is not an http(s) URL
 
+    @staticmethod
+    def _json(response: httpx.Response, model: str) -> Any:
+        """A 200 answer's body as JSON; a body that is not JSON is a BadResponse."""
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise BadResponse(
+                f"{response.url.host}: the answer for model {model} is not valid JSON "
+                f"(HTTP 200, {len(response.content)} bytes)"
+            ) from None
+
     def __init__(
         self,
         api_key: str | None,
@@ -365,13 +376,7 @@ class OpenAIProvider(JSONAPIProvider):
         return chat_completions_url(base_url)
 
     def _completion(self, response: httpx.Response, model: str, latency_ms: float) -> Completion:
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise BadResponse(
-                f"{response.url.host}: the answer for model {model} is not valid JSON "
-                f"(HTTP 200, {len(response.content)} bytes)"
-            ) from None
+        data = self._json(response, model)
         try:
             choice = data["choices"][0]
             message = choice["message"]
