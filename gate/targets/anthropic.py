@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import model_validator
 
 from gate.errors import ConfigError
-from gate.models import ChatRequest, Message
-from gate.targets.base import ChatTargetConfig, Provider
+from gate.models import ChatRequest
+from gate.targets.base import ChatKind, ChatTargetConfig, Provider
 
 if TYPE_CHECKING:
     from gate.throttle import Throttle
@@ -41,7 +41,7 @@ class AnthropicTarget(ChatTargetConfig):
         return self
 
 
-class AnthropicKind:
+class AnthropicKind(ChatKind):
     """The anthropic target as the registry lists it."""
 
     provider = "anthropic"
@@ -54,31 +54,14 @@ class AnthropicKind:
         ("temperature", 0),
     )
 
-    def request(
-        self,
-        *,
-        base_url: str,
-        model: str,
-        messages: tuple[Message, ...],
-        params: tuple[tuple[str, Any], ...],
-        tools: str | None,
-        repeat: int,
-    ) -> ChatRequest:
-        """One case's request, repeat `repeat` (its `key` is the cache fingerprint)."""
-        if "max_tokens" not in dict(params):  # params read from a `{file, key}` value
+    def check_params(self, model: str, params: tuple[tuple[str, Any], ...]) -> None:
+        """The Messages API requires `max_tokens` (here for params read from a `{file, key}`
+        value; the config validator catches literal ones)."""
+        if "max_tokens" not in dict(params):
             raise ConfigError(
                 f"target.params: `max_tokens` is required for provider anthropic (model "
                 f"{model}); {_MAX_TOKENS_HINT}"
             )
-        return ChatRequest(
-            provider=self.provider,
-            base_url=base_url,
-            model=model,
-            messages=messages,
-            params=params,
-            tools=tools,
-            repeat=repeat,
-        )
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body sent to POST {base}/v1/messages.

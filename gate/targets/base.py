@@ -67,6 +67,38 @@ class ChatTargetConfig(TargetConfig):
     base_url: str | None = None
 
 
+class ChatKind:
+    """What a chat kind's `TargetKind.request` is: the case's request as given, once
+    `check_params` (nothing, unless a kind's API requires a key) has accepted its params."""
+
+    provider: str
+
+    def check_params(self, model: str, params: tuple[tuple[str, Any], ...]) -> None:
+        """Raise ConfigError (`target.params: ...`) for params this kind's API cannot take."""
+
+    def request(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        messages: tuple[Message, ...],
+        params: tuple[tuple[str, Any], ...],
+        tools: str | None,
+        repeat: int,
+    ) -> ChatRequest:
+        """One case's request, repeat `repeat` (its `key` is the cache fingerprint)."""
+        self.check_params(model, params)
+        return ChatRequest(
+            provider=self.provider,
+            base_url=base_url,
+            model=model,
+            messages=messages,
+            params=params,
+            tools=tools,
+            repeat=repeat,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     """One model answer: its text (a tool call rendered as JSON), token usage and latency."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from gate.models import ChatRequest, Message
-from gate.targets.base import ChatTargetConfig, Provider
+from gate.models import ChatRequest
+from gate.targets.base import ChatKind, ChatTargetConfig, Provider
 
 if TYPE_CHECKING:
     from gate.throttle import Throttle
@@ -26,7 +26,7 @@ class OpenAITarget(ChatTargetConfig):
     provider: Literal["openai"] = "openai"
 
 
-class OpenAIKind:
+class OpenAIKind(ChatKind):
     """The openai target as the registry lists it."""
 
     provider = "openai"
@@ -35,27 +35,6 @@ class OpenAIKind:
     default_base_url = DEFAULT_BASE_URL
     messages_verbatim = True
     judge_params: tuple[tuple[str, Any], ...] = (("temperature", 0),)
-
-    def request(
-        self,
-        *,
-        base_url: str,
-        model: str,
-        messages: tuple[Message, ...],
-        params: tuple[tuple[str, Any], ...],
-        tools: str | None,
-        repeat: int,
-    ) -> ChatRequest:
-        """One case's request, repeat `repeat` (its `key` is the cache fingerprint)."""
-        return ChatRequest(
-            provider=self.provider,
-            base_url=base_url,
-            model=model,
-            messages=messages,
-            params=params,
-            tools=tools,
-            repeat=repeat,
-        )
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body sent to an OpenAI-compatible /chat/completions endpoint."""
